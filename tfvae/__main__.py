@@ -1,0 +1,3 @@
+from tfvae.cli import run
+
+run()

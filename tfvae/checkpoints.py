@@ -1,0 +1,149 @@
+"""Checkpoint directories: save, find, load.
+
+A checkpoint is a self-contained directory::
+
+    model.weights.h5   Keras weights
+    config.json        {"model": ..., "data": ...}: enough to rebuild the model
+    state.json         {"epoch": E, "val_loss": ...}
+    optimizer.npz      optimizer variables (for exact resume; optional)
+
+A run directory keeps ``checkpoints/epoch-NNNN`` (the two newest) and
+``checkpoints/best``. ``--load_weight_dir`` accepts a checkpoint directory,
+a run directory (its best checkpoint) or a name under ``weights/``.
+"""
+
+import glob
+import os
+import warnings
+
+import numpy as np
+
+from tfvae import io
+from tfvae.errors import TfvaeError
+
+WEIGHTS_FILE = "model.weights.h5"
+KEEP_LATEST = 2
+
+
+def save(directory, model, config, state, optimizer=None):
+    """Writes a checkpoint directory atomically (replacing an older one)."""
+    with io.atomic_dir(directory) as tmp:
+        model.save_weights(os.path.join(tmp, WEIGHTS_FILE))
+        io.write_json(os.path.join(tmp, "config.json"), config)
+        io.write_json(os.path.join(tmp, "state.json"), state)
+        if optimizer is not None:
+            values = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
+            np.savez(os.path.join(tmp, "optimizer.npz"), **values)
+    return directory
+
+
+def save_epoch(run_checkpoints, epoch, model, config, state, optimizer):
+    """Saves ``epoch-NNNN`` and prunes all but the newest ``KEEP_LATEST``."""
+    path = save(os.path.join(run_checkpoints, f"epoch-{epoch:04d}"), model, config, state, optimizer)
+    for old in epoch_dirs(run_checkpoints)[:-KEEP_LATEST]:
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def epoch_dirs(run_checkpoints):
+    """Epoch checkpoint directories, oldest first."""
+    return sorted(d for d in glob.glob(os.path.join(run_checkpoints, "epoch-[0-9]*")) if os.path.isdir(d))
+
+
+def is_checkpoint(directory):
+    return os.path.isfile(os.path.join(directory, WEIGHTS_FILE)) and os.path.isfile(
+        os.path.join(directory, "config.json")
+    )
+
+
+def weights_root():
+    """The ``weights/`` directory shipped beside the package (or in the cwd)."""
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
+    return here if os.path.isdir(here) else os.path.join(os.getcwd(), "weights")
+
+
+def resolve(path_or_name):
+    """Finds the checkpoint directory that ``--load_weight_dir`` names.
+
+    Args:
+        path_or_name: a checkpoint directory, a run directory, or a name under ``weights/``.
+
+    Returns:
+        path of a checkpoint directory.
+    """
+    candidates = [path_or_name]
+    if not os.path.isabs(path_or_name):
+        candidates.append(os.path.join(weights_root(), path_or_name))
+    for c in candidates:
+        if is_checkpoint(c):
+            return c
+        ckpts = os.path.join(c, "checkpoints")
+        if os.path.isdir(ckpts):
+            best = os.path.join(ckpts, "best")
+            if is_checkpoint(best):
+                return best
+            for d in reversed(epoch_dirs(ckpts)):
+                if is_checkpoint(d):
+                    return d
+    raise TfvaeError(
+        f"--load_weight_dir {path_or_name!r}: no weights found (expected a directory with {WEIGHTS_FILE} and "
+        f"config.json, a run directory with checkpoints/, or a name under {weights_root()})"
+    )
+
+
+def read_config(directory):
+    return io.read_json(os.path.join(directory, "config.json"))
+
+
+def read_state(directory):
+    p = os.path.join(directory, "state.json")
+    return io.read_json(p) if os.path.isfile(p) else {}
+
+
+def load_weights(model, directory):
+    """Loads a checkpoint's weights into a built model; clear error if incompatible."""
+    try:
+        model.load_weights(os.path.join(directory, WEIGHTS_FILE))
+    except Exception as e:  # h5py / keras raise several types
+        raise TfvaeError(
+            f"weights in {directory} do not fit this model ({str(e).splitlines()[0][:200]}); "
+            "load them with the architecture in their config.json"
+        ) from None
+
+
+def load_optimizer(optimizer, directory):
+    """Restores optimizer variables saved by ``save``; returns False if absent or mismatched."""
+    p = os.path.join(directory, "optimizer.npz")
+    if not os.path.isfile(p):
+        return False
+    with np.load(p) as f:
+        values = [f[k] for k in sorted(f.files)]
+    if len(values) != len(optimizer.variables) or any(
+        tuple(v.shape) != tuple(a.shape) for v, a in zip(optimizer.variables, values)
+    ):
+        warnings.warn(f"optimizer state in {directory} does not match; starting the optimizer fresh")
+        return False
+    for v, a in zip(optimizer.variables, values):
+        v.assign(a)
+    return True
+
+
+def latest_loadable(run_checkpoints, try_load):
+    """Newest epoch checkpoint for which ``try_load(dir)`` succeeds.
+
+    A corrupt or truncated newest checkpoint gets a warning and the previous
+    one is used.
+
+    Returns:
+        ``(directory, state)`` or ``(None, None)`` when none is usable.
+    """
+    for d in reversed(epoch_dirs(run_checkpoints)):
+        try:
+            try_load(d)
+            return d, read_state(d)
+        except Exception as e:  # corrupt file: fall back
+            print(f"tfvae: warning: checkpoint {d} is unreadable ({str(e).splitlines()[0][:120]}); "
+                  "falling back to the previous one")
+    return None, None

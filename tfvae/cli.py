@@ -1,0 +1,144 @@
+"""Command line: ``tfvae <command> [flags]`` (also ``python -m tfvae``).
+
+Every user error ends as one line ``tfvae: error: <problem and fix>`` and
+exit status 2, never a traceback.
+"""
+
+import argparse
+import sys
+
+from tfvae.errors import TfvaeError
+
+
+# ----------------------------------------------------------- flag types
+def _positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def _nonneg_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}")
+    return v
+
+
+def _positive_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {s!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {s!r}")
+    return v
+
+
+def _nonneg_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {s!r}") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {s!r}")
+    return v
+
+
+def _int_list(s):
+    try:
+        v = tuple(int(p) for p in s.split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 512,256, got {s!r}") from None
+    if not v or min(v) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 512,256, got {s!r}")
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line: ``tfvae: error: ...``."""
+
+    def error(self, message):
+        self.exit(2, f"tfvae: error: {message} (see 'tfvae {self.prog.split()[-1]} --help')\n")
+
+
+# ------------------------------------------------------------- commands
+def add_train_parser(sub):
+    p = sub.add_parser("train", help="train a model", description="Train a VAE; re-run on the same --run_dir to resume.")
+    p.add_argument("--epoch", type=_positive_int, default=100, help="total epochs (default 100)")
+    p.add_argument("--batch", type=_positive_int, default=100, help="batch size (default 100)")
+    p.add_argument("--learning_rate", type=_positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist or idx:DIR (default mnist)")
+    p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR)")
+    p.add_argument("--latent_dim", type=_positive_int, default=None, help="latent size (default 128)")
+    p.add_argument("--hidden", type=_int_list, default=None, help="encoder hidden widths, decoder mirrors (default 512,256)")
+    p.add_argument("--beta", type=_nonneg_float, default=None, help="KL weight (default 1.0)")
+    p.add_argument("--binarize", choices=["none", "dynamic", "static"], default="none",
+                   help="binarize pixels: none, dynamic (fresh draw per visit) or static (default none)")
+    p.add_argument("--validation_holdout", type=_nonneg_int, default=0,
+                   help="validate on the last N training examples instead of the test split")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--log_every", type=_positive_int, default=100, help="batch-level TensorBoard interval in steps")
+    p.add_argument("--run_dir", default=None, help="run directory (default runs/<dataset>-vae-<time>)")
+    p.add_argument("--log_dir", default=None, help="TensorBoard root (default <run_dir>/logs)")
+    p.add_argument("--save_weight_dir", default=None, help="also keep the best weights in this directory")
+    p.add_argument("--load_weight_dir", default=None,
+                   help="start from saved weights: a path, or a name under weights/")
+    p.add_argument("--overwrite", action="store_true", help="replace a run directory that holds another config")
+    p.add_argument("--no_images", action="store_true", help="do not write per-epoch PNGs")
+    p.set_defaults(func=cmd_train)
+    return p
+
+
+def cmd_train(args):
+    from tfvae import data, training
+
+    data_config = data.DataConfig(
+        dataset=args.dataset, data_dir=args.data_dir, binarize=args.binarize,
+        validation_holdout=args.validation_holdout,
+    )
+    train_config = training.TrainConfig(
+        epoch=args.epoch, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed,
+        log_every=args.log_every, run_dir=args.run_dir, log_dir=args.log_dir,
+        save_weight_dir=args.save_weight_dir, load_weight_dir=args.load_weight_dir,
+        overwrite=args.overwrite, images=not args.no_images,
+    )
+    overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta}
+    training.run_training(overrides, data_config, train_config)
+    return 0
+
+
+COMMANDS = [add_train_parser]
+
+
+def build_parser():
+    parser = _Parser(prog="tfvae", description="Variational Auto-Encoders in TensorFlow/Keras.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``tfvae`` console script. Returns an exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except TfvaeError as e:
+        print(f"tfvae: error: {e}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print("tfvae: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def run(argv=None):
+    sys.exit(main(argv))

@@ -1,0 +1,318 @@
+"""Datasets as in-memory arrays, and the ``tf.data`` pipeline that feeds them.
+
+Every source (TFDS, raw IDX files, ...) is loaded once into uint8 arrays of
+shape ``[N, H, W, C]`` plus integer labels. ``make_dataset`` then builds the
+pipeline: cache -> seeded per-epoch shuffle -> batch -> map (scale to [0, 1],
+binarize) -> prefetch.
+
+Dataset specs (``--dataset``):
+
+* ``mnist``, ``fashion_mnist``: through ``tfds`` (offline: set
+  ``TFDS_DATA_DIR`` or ``--data_dir`` to a directory holding the prepared data);
+* ``idx:DIR``: the four standard IDX files (``.gz`` or raw) in ``DIR``.
+"""
+
+import dataclasses
+import gzip
+import os
+import struct
+from typing import Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from tfvae.errors import TfvaeError
+
+TFDS_NAMES = ("mnist", "fashion_mnist")
+BINARIZE_MODES = ("none", "dynamic", "static")
+STATIC_BINARIZE_SEED = 1234
+EVAL_BINARIZE_SEED = 4321
+
+IDX_FILES = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
+
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Everything that defines the data a model sees.
+
+    Attributes:
+        dataset: dataset spec (``mnist``, ``fashion_mnist``, ``idx:DIR``).
+        data_dir: where TFDS-prepared data live (default: ``TFDS_DATA_DIR``).
+        binarize: ``none``, ``dynamic`` (fresh Bernoulli draw each time an
+            example is seen) or ``static`` (one draw with a fixed seed).
+        validation_holdout: if > 0, validate on the last N training examples
+            instead of the test split.
+    """
+
+    dataset: str = "mnist"
+    data_dir: Optional[str] = None
+    binarize: str = "none"
+    validation_holdout: int = 0
+
+    def __post_init__(self):
+        if self.binarize not in BINARIZE_MODES:
+            raise TfvaeError(f"--binarize must be one of {', '.join(BINARIZE_MODES)}, got {self.binarize!r}")
+        if int(self.validation_holdout) < 0:
+            raise TfvaeError(f"--validation_holdout must be >= 0, got {self.validation_holdout}")
+        self.validation_holdout = int(self.validation_holdout)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Split:
+    """One split held in memory: uint8 images ``[N, H, W, C]`` and int labels."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self):
+        return len(self.images)
+
+    def take(self, n):
+        return Split(self.images[:n], self.labels[:n])
+
+
+# --------------------------------------------------------------------- IDX
+def _open_maybe_gz(path):
+    with open(path, "rb") as f:
+        head = f.read(2)
+    return gzip.open(path, "rb") if head == b"\x1f\x8b" else open(path, "rb")
+
+
+def read_idx(path):
+    """Reads an IDX file (``.gz`` or raw), validating its header and length.
+
+    Args:
+        path: file path.
+
+    Returns:
+        numpy array with the dimensions the header declares.
+
+    Raises:
+        TfvaeError: missing file, wrong magic number, or truncated data.
+    """
+    if not os.path.isfile(path):
+        raise TfvaeError(f"IDX file not found: {path} (expected the standard MNIST file names in that directory)")
+    try:
+        with _open_maybe_gz(path) as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise TfvaeError(f"cannot read IDX file {path}: {e} (re-download the file)") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
+        magic = raw[:4].hex() if len(raw) >= 4 else raw.hex()
+        raise TfvaeError(
+            f"{path} is not an IDX file: bad magic number 0x{magic} "
+            "(expected 0x00000803 for images, 0x00000801 for labels; is it the right file?)"
+        )
+    ndim = raw[3]
+    header_len = 4 + 4 * ndim
+    if len(raw) < header_len:
+        raise TfvaeError(f"IDX file {path} is truncated inside its header (re-download the file)")
+    dims = struct.unpack(">" + "I" * ndim, raw[4:header_len])
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    expected = int(np.prod(dims)) * dtype.itemsize
+    body = raw[header_len:]
+    if len(body) != expected:
+        what = "truncated" if len(body) < expected else "longer than its header says"
+        raise TfvaeError(
+            f"IDX file {path} is {what}: header declares {dims} ({expected} bytes), "
+            f"found {len(body)} bytes (re-download the file)"
+        )
+    return np.frombuffer(body, dtype=dtype).reshape(dims)
+
+
+def _find_idx(directory, split, kind):
+    base = IDX_FILES[(split, kind)]
+    candidates = [base, base + ".gz", base.replace("-idx", ".idx"), base.replace("-idx", ".idx") + ".gz"]
+    for c in candidates:
+        p = os.path.join(directory, c)
+        if os.path.isfile(p):
+            return p
+    raise TfvaeError(f"idx dataset {directory} is missing {base}[.gz] (put the four standard IDX files there)")
+
+
+def load_idx_dir(directory):
+    """Loads train and test splits from a directory of the four IDX files."""
+    if not os.path.isdir(directory):
+        raise TfvaeError(f"idx dataset directory not found: {directory} (use --dataset idx:DIR with an existing DIR)")
+    splits = {}
+    for split in ("train", "test"):
+        images = read_idx(_find_idx(directory, split, "images"))
+        labels = read_idx(_find_idx(directory, split, "labels"))
+        if images.ndim != 3:
+            raise TfvaeError(f"{split} images in {directory} have shape {images.shape}; expected [N, H, W]")
+        if len(images) != len(labels):
+            raise TfvaeError(
+                f"{split} images and labels in {directory} differ in length ({len(images)} vs {len(labels)}); "
+                "the files do not belong together"
+            )
+        splits[split] = Split(images.astype(np.uint8)[..., None], labels.astype(np.int64))
+    return splits
+
+
+# -------------------------------------------------------------------- TFDS
+def default_tfds_dir(data_dir=None):
+    return data_dir or os.environ.get("TFDS_DATA_DIR") or os.path.join(os.path.expanduser("~"), "tensorflow_datasets")
+
+
+def load_tfds(name, data_dir=None):
+    """Loads a prepared TFDS dataset fully into memory, without downloading."""
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    import tensorflow_datasets as tfds
+
+    data_dir = default_tfds_dir(data_dir)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        prepared = builder.is_prepared()
+    except Exception as e:  # tfds raises many types for a broken tree
+        prepared, builder = False, None
+        reason = str(e).splitlines()[0]
+    else:
+        reason = ""
+    if not prepared:
+        raise TfvaeError(
+            f"TFDS dataset '{name}' is not prepared under {data_dir}{' (' + reason + ')' if reason else ''}; "
+            f"set TFDS_DATA_DIR (or --data_dir) to a directory holding {name}/, "
+            f"or use --dataset idx:DIR with the original IDX files"
+        )
+    splits = {}
+    for split in ("train", "test"):
+        ds = builder.as_dataset(split=split, batch_size=-1, as_supervised=True)
+        images, labels = tfds.as_numpy(ds)
+        splits[split] = Split(images.astype(np.uint8), labels.astype(np.int64))
+    return splits
+
+
+# ------------------------------------------------------------------ facade
+@dataclasses.dataclass
+class DataInfo:
+    """What the model needs to know about the data."""
+
+    name: str
+    input_shape: Tuple[int, int, int]
+    num_classes: int
+    n_train: int
+    n_val: int
+    val_source: str
+
+
+def load_splits(config: DataConfig):
+    """Loads ``(train, val, info)`` as in-memory ``Split``s.
+
+    Validation is the test split unless ``config.validation_holdout`` > 0, in
+    which case the last N training examples are held out.
+    """
+    spec = config.dataset
+    if spec in TFDS_NAMES:
+        splits = load_tfds(spec, config.data_dir)
+    elif spec.startswith("idx:"):
+        splits = load_idx_dir(os.path.expanduser(spec[4:]))
+    else:
+        raise TfvaeError(
+            f"unknown dataset {spec!r}; use one of {', '.join(TFDS_NAMES)} or idx:DIR"
+        )
+    train, test = splits["train"], splits["test"]
+    if config.validation_holdout:
+        n = config.validation_holdout
+        if n >= len(train):
+            raise TfvaeError(f"--validation_holdout {n} leaves no training data ({len(train)} examples)")
+        val = Split(train.images[-n:], train.labels[-n:])
+        train = Split(train.images[:-n], train.labels[:-n])
+        val_source = f"last {n} training examples"
+    else:
+        val = test
+        val_source = "test split"
+    if config.binarize == "static":
+        train = static_binarize(train, STATIC_BINARIZE_SEED)
+        val = static_binarize(val, STATIC_BINARIZE_SEED + 1)
+    info = DataInfo(
+        name=spec,
+        input_shape=tuple(int(d) for d in train.images.shape[1:]),
+        num_classes=int(max(train.labels.max(), test.labels.max()) + 1),
+        n_train=len(train),
+        n_val=len(val),
+        val_source=val_source,
+    )
+    return train, val, info
+
+
+def load_test_split(config: DataConfig, split="test"):
+    """Loads one split for evaluation (``train`` or ``test``), binarized as in training."""
+    cfg = dataclasses.replace(config, validation_holdout=0)
+    spec = cfg.dataset
+    if spec in TFDS_NAMES:
+        splits = load_tfds(spec, cfg.data_dir)
+    elif spec.startswith("idx:"):
+        splits = load_idx_dir(os.path.expanduser(spec[4:]))
+    else:
+        raise TfvaeError(f"unknown dataset {spec!r}; use one of {', '.join(TFDS_NAMES)} or idx:DIR")
+    if split not in splits:
+        raise TfvaeError(f"unknown split {split!r}; use one of {', '.join(splits)}")
+    out = splits[split]
+    if config.binarize == "static":
+        out = static_binarize(out, STATIC_BINARIZE_SEED + (0 if split == "train" else 1))
+    return out
+
+
+def static_binarize(split, seed):
+    """One fixed Bernoulli draw per pixel; stored as uint8 {0, 255}."""
+    rng = np.random.default_rng(seed)
+    p = split.images.astype(np.float32) / 255.0
+    b = (rng.random(p.shape, dtype=np.float32) < p).astype(np.uint8) * 255
+    return Split(b, split.labels)
+
+
+# ---------------------------------------------------------------- pipeline
+def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", fixed_draw=False, with_labels=True):
+    """Builds the ``tf.data`` pipeline over an in-memory split.
+
+    cache -> (seeded, per-epoch reshuffled) shuffle -> batch -> map -> prefetch.
+
+    Args:
+        split: a ``Split`` (uint8 images).
+        batch_size: examples per batch (the last batch may be smaller).
+        shuffle: reshuffle every epoch, seeded by ``seed``.
+        seed: seed for shuffling and dynamic binarization.
+        binarize: ``dynamic`` draws Bernoulli pixels inside the pipeline;
+            ``none``/``static`` only scale to [0, 1].
+        fixed_draw: for ``dynamic``, make the draw the same on every pass
+            (evaluation / validation, so numbers repeat).
+        with_labels: yield ``(images, labels)`` instead of images.
+
+    Returns:
+        ``tf.data.Dataset`` of float32 images in [0, 1] (and int64 labels).
+    """
+    ds = tf.data.Dataset.from_tensor_slices((split.images, split.labels)).cache()
+    if shuffle:
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if binarize == "dynamic":
+        draws = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=not fixed_draw)
+        ds = tf.data.Dataset.zip((ds, draws))
+
+        def prep(batch, draw):
+            images, labels = batch
+            p = tf.cast(images, tf.float32) / 255.0
+            u = tf.random.stateless_uniform(tf.shape(p), seed=tf.stack([draw, tf.constant(0, tf.int64)]))
+            return tf.cast(u < p, tf.float32), labels
+
+    else:
+
+        def prep(images, labels):
+            return tf.cast(images, tf.float32) / 255.0, labels
+
+    ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if not with_labels:
+        ds = ds.map(lambda x, y: x)
+    return ds.prefetch(tf.data.AUTOTUNE)

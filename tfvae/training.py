@@ -1,0 +1,375 @@
+"""Training runs: a run directory, checkpoints, TensorBoard, history, resume.
+
+``run_training(model_config, data_config, train_config)`` is what
+``tfvae train`` calls. A run directory holds::
+
+    config.json         model + data + training settings (rebuilds everything)
+    checkpoints/        epoch-NNNN (two newest, with optimizer state) and best/
+    logs/train, logs/val  tf.summary event files (TensorBoard)
+    images/             fixed-batch reconstructions and fixed-noise samples per epoch
+    history.json        per epoch: train and val metrics, epoch_seconds
+
+Running the same command on the same run directory resumes after the last
+completed epoch.
+"""
+
+import dataclasses
+import datetime
+import math
+import os
+import re
+import shutil
+import sys
+import time
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfvae import checkpoints, data, io, models, viz
+from tfvae.errors import TfvaeError
+
+METRICS = ("loss", "reconstruction_loss", "kl_loss", "rmse")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Optimisation and bookkeeping settings of a run.
+
+    Attributes:
+        epoch: total number of epochs (a resumed run continues up to it).
+        batch: examples per step.
+        learning_rate: Adam learning rate.
+        seed: seeds weights, sampling, shuffling and dynamic binarization.
+        log_every: write batch-level TensorBoard scalars every N steps.
+        run_dir: where everything goes (default ``runs/<dataset>-vae-<time>``).
+        log_dir: TensorBoard root (default ``<run_dir>/logs``).
+        save_weight_dir: also write the best weights there (a weights dir).
+        load_weight_dir: start from these weights (fine-tuning).
+        overwrite: replace an existing run directory with another config.
+        images: write per-epoch PNGs into ``<run_dir>/images``.
+    """
+
+    epoch: int = 100
+    batch: int = 100
+    learning_rate: float = 1e-3
+    seed: int = 0
+    log_every: int = 100
+    run_dir: Optional[str] = None
+    log_dir: Optional[str] = None
+    save_weight_dir: Optional[str] = None
+    load_weight_dir: Optional[str] = None
+    overwrite: bool = False
+    images: bool = True
+
+    def __post_init__(self):
+        if int(self.epoch) < 1:
+            raise TfvaeError(f"--epoch must be a positive integer, got {self.epoch}")
+        if int(self.batch) < 1:
+            raise TfvaeError(f"--batch must be a positive integer, got {self.batch}")
+        if not (math.isfinite(float(self.learning_rate)) and float(self.learning_rate) > 0):
+            raise TfvaeError(f"--learning_rate must be a number > 0, got {self.learning_rate}")
+        if int(self.log_every) < 1:
+            raise TfvaeError(f"--log_every must be a positive integer, got {self.log_every}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+# What must match for a run directory to be resumed (not the epoch count).
+_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir")
+
+
+def _resume_signature(cfg):
+    return {
+        "model": cfg["model"],
+        "data": cfg["data"],
+        "train": {k: cfg["train"].get(k) for k in _RESUME_KEYS},
+    }
+
+
+def default_run_dir(dataset, model_name="vae"):
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", dataset).strip("_") or "data"
+    return os.path.join("runs", f"{slug}-{model_name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+
+
+# --------------------------------------------------------------- callbacks
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_seconds`` (training only) and ``val_seconds`` to the epoch logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+        self._tval = None
+
+    def on_test_begin(self, logs=None):
+        self._tval = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        tval = self._tval or now
+        logs["epoch_seconds"] = tval - self._t0
+        logs["val_seconds"] = now - tval
+
+
+class TensorBoardWriter(keras.callbacks.Callback):
+    """Writes ``tf.summary`` events into ``train/`` and ``val/``.
+
+    Per epoch, both directories get ``epoch_loss``, ``epoch_reconstruction_loss``,
+    ``epoch_kl_loss`` and ``epoch_rmse``; ``train/`` gets ``batch_*`` scalars every
+    ``log_every`` steps; ``val/`` gets a fixed validation batch above its
+    reconstructions and prior samples from fixed noise.
+
+    Args:
+        log_dir: TensorBoard root.
+        fixed_batch: float images ``[n, H, W, C]`` shown every epoch.
+        fixed_noise: latent draws ``[m, latent_dim]`` decoded every epoch.
+        log_every: batch-scalar interval (steps).
+        image_dir: if set, also save the two pictures as PNGs there.
+    """
+
+    def __init__(self, log_dir, fixed_batch, fixed_noise, log_every=100, image_dir=None):
+        super().__init__()
+        self.train_writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
+        self.val_writer = tf.summary.create_file_writer(os.path.join(log_dir, "val"))
+        self.fixed_batch = fixed_batch
+        self.fixed_noise = fixed_noise
+        self.log_every = int(log_every)
+        self.image_dir = image_dir
+
+    def on_train_begin(self, logs=None):
+        self._step = int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        if self._step % self.log_every == 0 and logs:
+            with self.train_writer.as_default(step=self._step):
+                for k in METRICS:
+                    if k in logs:
+                        v = float(logs[k])
+                        if not math.isfinite(v):
+                            raise TfvaeError(
+                                f"non-finite {k} ({v}) at step {self._step}, epoch {self._epoch + 1}; "
+                                "lower --learning_rate (the last good checkpoint is kept)"
+                            )
+                        tf.summary.scalar(f"batch_{k}", v)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = epoch + 1
+        with self.train_writer.as_default(step=step):
+            for k in METRICS:
+                if k in logs:
+                    tf.summary.scalar(f"epoch_{k}", float(logs[k]))
+            tf.summary.scalar("epoch_seconds", float(logs.get("epoch_seconds", 0.0)))
+        with self.val_writer.as_default(step=step):
+            for k in METRICS:
+                if f"val_{k}" in logs:
+                    tf.summary.scalar(f"epoch_{k}", float(logs[f"val_{k}"]))
+            recon = self.model(self.fixed_batch).numpy()
+            pairs = viz.pairs_grid(self.fixed_batch, recon, ncol=len(self.fixed_batch))
+            samples = viz.make_grid(self.model.decode(self.fixed_noise).numpy(), nrow=8)
+            tf.summary.image("reconstructions", pairs[None], step=step)
+            tf.summary.image("prior_samples", samples[None], step=step)
+        self.train_writer.flush()
+        self.val_writer.flush()
+        if self.image_dir:
+            viz.save_png(os.path.join(self.image_dir, f"recon_epoch_{step:03d}.png"), pairs, scale=2)
+            viz.save_png(os.path.join(self.image_dir, f"samples_epoch_{step:03d}.png"), samples, scale=2)
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Appends to ``history.json`` and writes checkpoints after every epoch.
+
+    Args:
+        run_dir: the run directory.
+        config: the run's config dict (stored in every checkpoint).
+        history: the epochs already recorded (a resumed run continues it).
+        best_val: best validation loss so far.
+        save_weight_dir: optional extra directory that mirrors ``best``.
+    """
+
+    def __init__(self, run_dir, config, history, best_val=math.inf, save_weight_dir=None):
+        super().__init__()
+        self.run_dir = run_dir
+        self.ckpt_dir = os.path.join(run_dir, "checkpoints")
+        self.config = config
+        self.history = list(history)
+        self.best_val = best_val
+        self.save_weight_dir = save_weight_dir
+
+    def on_epoch_end(self, epoch, logs=None):
+        number = epoch + 1
+        loss = float(logs.get("loss", math.nan))
+        if not math.isfinite(loss):
+            raise TfvaeError(
+                f"non-finite training loss at epoch {number}; lower --learning_rate "
+                "(the last good checkpoint is kept)"
+            )
+        entry = {
+            "epoch": number,
+            "train": {k: float(logs[k]) for k in METRICS if k in logs},
+            "val": {k: float(logs[f"val_{k}"]) for k in METRICS if f"val_{k}" in logs},
+            "epoch_seconds": round(float(logs.get("epoch_seconds", math.nan)), 4),
+            "val_seconds": round(float(logs.get("val_seconds", math.nan)), 4),
+        }
+        val_loss = entry["val"].get("loss", loss)
+        state = {"epoch": number, "val_loss": val_loss, "step": int(self.model.optimizer.iterations.numpy())}
+        if val_loss < self.best_val:
+            self.best_val = val_loss
+            checkpoints.save(os.path.join(self.ckpt_dir, "best"), self.model, self.config, state)
+            if self.save_weight_dir:
+                checkpoints.save(self.save_weight_dir, self.model, self.config, state)
+        checkpoints.save_epoch(self.ckpt_dir, number, self.model, self.config, state, self.model.optimizer)
+        self.history.append(entry)
+        io.write_json(os.path.join(self.run_dir, "history.json"), self.history)
+
+
+# -------------------------------------------------------------------- run
+def _compatible_model_config(base, overrides):
+    """Checks explicit flags against a loaded model config; returns the merged config."""
+    merged = dict(base)
+    for k, v in overrides.items():
+        if v is None:
+            continue
+        if k == "beta":
+            merged[k] = float(v)
+            continue
+        have = base.get(k)
+        want = list(v) if isinstance(v, (tuple, list)) else v
+        if have != want:
+            raise TfvaeError(
+                f"--{k} {','.join(map(str, want)) if isinstance(want, list) else want} contradicts the loaded "
+                f"weights ({k}={have}); drop the flag (architecture comes from --load_weight_dir)"
+            )
+    return merged
+
+
+def prepare_run_dir(run_dir, config, overwrite):
+    """Creates or checks the run directory; returns True when resuming."""
+    cfg_path = os.path.join(run_dir, "config.json")
+    if os.path.isfile(cfg_path):
+        old = io.read_json(cfg_path)
+        if _resume_signature(old) == _resume_signature(config):
+            return True
+        if not overwrite:
+            raise TfvaeError(
+                f"run directory {run_dir} holds a run with a different config; "
+                "use another --run_dir, or --overwrite to replace it"
+            )
+        shutil.rmtree(run_dir)
+    elif os.path.isdir(run_dir) and os.listdir(run_dir) and not overwrite:
+        raise TfvaeError(f"run directory {run_dir} exists and is not a tfvae run; use another --run_dir or --overwrite")
+    os.makedirs(run_dir, exist_ok=True)
+    return False
+
+
+def run_training(model_overrides, data_config, train_config, verbose=None):
+    """Trains a model as ``tfvae train`` does.
+
+    Args:
+        model_overrides: dict of architecture settings given by the user
+            (``latent_dim``, ``hidden``, ``beta``); ``None`` values mean default.
+        data_config: a ``data.DataConfig``.
+        train_config: a ``TrainConfig``.
+        verbose: Keras verbosity (default: bar on a terminal, a line per epoch otherwise).
+
+    Returns:
+        ``(model, run_dir, history)``.
+    """
+    tc = train_config
+    source = None
+    if tc.load_weight_dir:
+        source = checkpoints.resolve(tc.load_weight_dir)
+        base = checkpoints.read_config(source)["model"]
+        model_dict = _compatible_model_config(base, model_overrides)
+    else:
+        model_dict = models.VAEConfig().to_dict()
+        model_dict.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in model_overrides.items() if v is not None})
+
+    train_split, val_split, info = data.load_splits(data_config)
+    if source and tuple(model_dict["input_shape"]) != info.input_shape:
+        raise TfvaeError(
+            f"weights in {source} expect images of shape {tuple(model_dict['input_shape'])}, "
+            f"dataset {data_config.dataset} has {info.input_shape}; pick matching data or other weights"
+        )
+    model_dict["input_shape"] = list(info.input_shape)
+    model_config = models.VAEConfig(**model_dict)
+
+    run_dir = tc.run_dir or default_run_dir(data_config.dataset)
+    config = {
+        "model": model_config.to_dict(),
+        "data": data_config.to_dict(),
+        "train": {**tc.to_dict(), "run_dir": None, "overwrite": None},
+        "info": dataclasses.asdict(info),
+        "tfvae_version": __import__("tfvae").__version__,
+    }
+    resuming = prepare_run_dir(run_dir, config, tc.overwrite)
+    io.write_json(os.path.join(run_dir, "config.json"), config)
+    print(f"tfvae: run directory {os.path.abspath(run_dir)}", flush=True)
+
+    keras.utils.set_random_seed(tc.seed)
+    model = models.build_model(model_config)
+    model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate))
+    model.optimizer.build(model.trainable_variables)
+
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    initial_epoch, history, best_val = 0, [], math.inf
+    if resuming:
+        def try_load(d):
+            model.load_weights(os.path.join(d, checkpoints.WEIGHTS_FILE))
+            checkpoints.load_optimizer(model.optimizer, d)
+
+        d, state = checkpoints.latest_loadable(ckpt_dir, try_load)
+        if d:
+            initial_epoch = int(state["epoch"])
+            hist_path = os.path.join(run_dir, "history.json")
+            history = io.read_json(hist_path) if os.path.isfile(hist_path) else []
+            history = [h for h in history if h["epoch"] <= initial_epoch]
+            vals = [h["val"].get("loss", math.inf) for h in history]
+            best_val = min(vals) if vals else math.inf
+            print(f"tfvae: resuming {run_dir} after epoch {initial_epoch} (checkpoint {d})", flush=True)
+        else:
+            print(f"tfvae: {run_dir} has no usable checkpoint; starting from epoch 1", flush=True)
+    elif source:
+        checkpoints.load_weights(model, source)
+        print(f"tfvae: starting from weights in {source}", flush=True)
+
+    if initial_epoch >= tc.epoch:
+        print(f"tfvae: run already has {initial_epoch} epochs (--epoch {tc.epoch}); nothing to do", flush=True)
+        return model, run_dir, history
+
+    train_ds = data.make_dataset(train_split, tc.batch, shuffle=True, seed=tc.seed + initial_epoch,
+                                 binarize=data_config.binarize)
+    val_ds = data.make_dataset(val_split, tc.batch, seed=data.EVAL_BINARIZE_SEED,
+                               binarize=data_config.binarize, fixed_draw=True)
+    fixed = next(iter(data.make_dataset(val_split.take(10), 10, seed=data.EVAL_BINARIZE_SEED,
+                                        binarize=data_config.binarize, fixed_draw=True)))[0]
+    noise = tf.random.stateless_normal([64, model_config.latent_dim], seed=[tc.seed, 99])
+
+    log_dir = tc.log_dir or os.path.join(run_dir, "logs")
+    callbacks = [
+        EpochTimer(),
+        TensorBoardWriter(log_dir, fixed, noise, tc.log_every,
+                          image_dir=os.path.join(run_dir, "images") if tc.images else None),
+        RunRecorder(run_dir, {k: config[k] for k in ("model", "data")}, history, best_val, tc.save_weight_dir),
+    ]
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    print(
+        f"tfvae: training on {info.n_train} images of {info.name} {info.input_shape}, validating on "
+        f"{info.n_val} ({info.val_source}); epochs {initial_epoch + 1}..{tc.epoch}; logs in {log_dir}",
+        flush=True,
+    )
+    model.fit(train_ds, validation_data=val_ds, epochs=tc.epoch, initial_epoch=initial_epoch,
+              callbacks=callbacks, verbose=verbose, shuffle=False)
+    history = callbacks[-1].history
+    last = history[-1]
+    print(
+        f"tfvae: done: epoch {last['epoch']} val loss {last['val'].get('loss', float('nan')):.2f} nats; "
+        f"checkpoints in {ckpt_dir}",
+        flush=True,
+    )
+    return model, run_dir, history
