@@ -83,6 +83,8 @@ def add_train_parser(sub):
                    help="binarize pixels: none, dynamic (fresh draw per visit) or static (default none)")
     p.add_argument("--validation_holdout", type=_nonneg_int, default=0,
                    help="validate on the last N training examples instead of the test split")
+    p.add_argument("--train_examples", type=_nonneg_int, default=0, help="use only the first N training examples")
+    p.add_argument("--val_examples", type=_nonneg_int, default=0, help="use only the first N validation examples")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--log_every", type=_positive_int, default=100, help="batch-level TensorBoard interval in steps")
     p.add_argument("--run_dir", default=None, help="run directory (default runs/<dataset>-vae-<time>)")
@@ -101,7 +103,8 @@ def cmd_train(args):
 
     data_config = data.DataConfig(
         dataset=args.dataset, data_dir=args.data_dir, binarize=args.binarize,
-        validation_holdout=args.validation_holdout,
+        validation_holdout=args.validation_holdout, train_examples=args.train_examples,
+        val_examples=args.val_examples,
     )
     train_config = training.TrainConfig(
         epoch=args.epoch, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed,

@@ -49,12 +49,16 @@ class DataConfig:
             example is seen) or ``static`` (one draw with a fixed seed).
         validation_holdout: if > 0, validate on the last N training examples
             instead of the test split.
+        train_examples: if > 0, use only the first N training examples.
+        val_examples: if > 0, use only the first N validation examples.
     """
 
     dataset: str = "mnist"
     data_dir: Optional[str] = None
     binarize: str = "none"
     validation_holdout: int = 0
+    train_examples: int = 0
+    val_examples: int = 0
 
     def __post_init__(self):
         if self.binarize not in BINARIZE_MODES:
@@ -62,6 +66,10 @@ class DataConfig:
         if int(self.validation_holdout) < 0:
             raise TfvaeError(f"--validation_holdout must be >= 0, got {self.validation_holdout}")
         self.validation_holdout = int(self.validation_holdout)
+        for k in ("train_examples", "val_examples"):
+            if int(getattr(self, k)) < 0:
+                raise TfvaeError(f"--{k} must be >= 0, got {getattr(self, k)}")
+            setattr(self, k, int(getattr(self, k)))
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -207,6 +215,16 @@ class DataInfo:
     val_source: str
 
 
+def load_source(config: DataConfig):
+    """Loads the raw ``{"train": Split, "test": Split}`` a dataset spec names."""
+    spec = config.dataset
+    if spec in TFDS_NAMES:
+        return load_tfds(spec, config.data_dir)
+    if spec.startswith("idx:"):
+        return load_idx_dir(os.path.expanduser(spec[4:]))
+    raise TfvaeError(f"unknown dataset {spec!r}; use one of {', '.join(TFDS_NAMES)} or idx:DIR")
+
+
 def load_splits(config: DataConfig):
     """Loads ``(train, val, info)`` as in-memory ``Split``s.
 
@@ -214,14 +232,7 @@ def load_splits(config: DataConfig):
     which case the last N training examples are held out.
     """
     spec = config.dataset
-    if spec in TFDS_NAMES:
-        splits = load_tfds(spec, config.data_dir)
-    elif spec.startswith("idx:"):
-        splits = load_idx_dir(os.path.expanduser(spec[4:]))
-    else:
-        raise TfvaeError(
-            f"unknown dataset {spec!r}; use one of {', '.join(TFDS_NAMES)} or idx:DIR"
-        )
+    splits = load_source(config)
     train, test = splits["train"], splits["test"]
     if config.validation_holdout:
         n = config.validation_holdout
@@ -233,6 +244,10 @@ def load_splits(config: DataConfig):
     else:
         val = test
         val_source = "test split"
+    if config.train_examples:
+        train = train.take(config.train_examples)
+    if config.val_examples:
+        val = val.take(config.val_examples)
     if config.binarize == "static":
         train = static_binarize(train, STATIC_BINARIZE_SEED)
         val = static_binarize(val, STATIC_BINARIZE_SEED + 1)
@@ -249,14 +264,7 @@ def load_splits(config: DataConfig):
 
 def load_test_split(config: DataConfig, split="test"):
     """Loads one split for evaluation (``train`` or ``test``), binarized as in training."""
-    cfg = dataclasses.replace(config, validation_holdout=0)
-    spec = cfg.dataset
-    if spec in TFDS_NAMES:
-        splits = load_tfds(spec, cfg.data_dir)
-    elif spec.startswith("idx:"):
-        splits = load_idx_dir(os.path.expanduser(spec[4:]))
-    else:
-        raise TfvaeError(f"unknown dataset {spec!r}; use one of {', '.join(TFDS_NAMES)} or idx:DIR")
+    splits = load_source(config)
     if split not in splits:
         raise TfvaeError(f"unknown split {split!r}; use one of {', '.join(splits)}")
     out = splits[split]

@@ -1,0 +1,58 @@
+"""Shared fixtures: where the real data live, tiny synthetic data."""
+
+import gzip
+import os
+import struct
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.environ.get("TFVAE_SHARED", os.path.join(HERE, "..", "..", "shared"))
+TFDS_DIR = os.environ.get("TFDS_DATA_DIR") or os.path.join(SHARED, "tensorflow_datasets")
+MNIST_IDX = os.path.join(SHARED, "data", "mnist")
+
+
+def _require(path):
+    if not os.path.exists(path):
+        pytest.fail(f"real data missing: {path} (set TFVAE_SHARED to the shared/ directory)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tfds_dir():
+    _require(os.path.join(TFDS_DIR, "mnist"))
+    os.environ["TFDS_DATA_DIR"] = TFDS_DIR
+    return TFDS_DIR
+
+
+@pytest.fixture(scope="session")
+def mnist_idx_dir():
+    return _require(MNIST_IDX)
+
+
+def write_idx(path, array, magic_dtype=0x08, compress=False):
+    array = np.asarray(array, np.uint8)
+    header = bytes([0, 0, magic_dtype, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    payload = header + array.tobytes()
+    if compress:
+        with gzip.open(path, "wb") as f:
+            f.write(payload)
+    else:
+        with open(path, "wb") as f:
+            f.write(payload)
+    return path
+
+
+@pytest.fixture
+def tiny_idx_dir(tmp_path):
+    """A valid IDX dataset: 64 train / 32 test random 28x28 images."""
+    rng = np.random.default_rng(0)
+    d = tmp_path / "idx"
+    d.mkdir()
+    for split, n in (("train", 64), ("t10k", 32)):
+        write_idx(d / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), compress=True)
+        write_idx(d / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, (n,)), compress=True)
+    return d

@@ -1,0 +1,126 @@
+"""``tfvae train`` end to end on a real-MNIST subset."""
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfvae import cli
+
+SMALL = ["--dataset", "mnist", "--train_examples", "2000", "--val_examples", "500", "--batch", "100",
+         "--latent_dim", "8", "--hidden", "64,32", "--log_every", "5"]
+
+
+def read_scalars(event_dir):
+    """{tag: {step: value}} from the tf.summary event files in a directory."""
+    out = {}
+    for path in glob.glob(os.path.join(event_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for v in event.summary.value:
+                if v.metadata.plugin_data.plugin_name == "scalars":
+                    out.setdefault(v.tag, {})[event.step] = float(tf.make_ndarray(v.tensor))
+    return out
+
+
+def read_tags(event_dir):
+    tags = set()
+    for path in glob.glob(os.path.join(event_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(v.tag for v in event.summary.value)
+    return tags
+
+
+def test_train_writes_the_run_directory(tmp_path, tfds_dir, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--epoch", "1", "--run_dir", str(run)] + SMALL) == 0
+    out = capsys.readouterr().out
+    assert f"run directory {run}" in out
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["model"]["latent_dim"] == 8 and cfg["model"]["hidden"] == [64, 32]
+    assert cfg["data"]["dataset"] == "mnist"
+    hist = json.loads((run / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == [1]
+    for split in ("train", "val"):
+        assert set(hist[0][split]) == {"loss", "reconstruction_loss", "kl_loss", "rmse"}
+    assert hist[0]["epoch_seconds"] > 0
+    # a 1-epoch model on real digits is far better than chance (543 nats)
+    assert hist[0]["val"]["loss"] < 400
+    for d in ("checkpoints/best", "checkpoints/epoch-0001"):
+        assert (run / d / "model.weights.h5").is_file() and (run / d / "config.json").is_file()
+    train_scalars = read_scalars(run / "logs" / "train")
+    val_scalars = read_scalars(run / "logs" / "val")
+    for tag in ("epoch_loss", "epoch_reconstruction_loss", "epoch_kl_loss", "epoch_rmse"):
+        assert 1 in train_scalars[tag] and 1 in val_scalars[tag]
+    np.testing.assert_allclose(val_scalars["epoch_loss"][1], hist[0]["val"]["loss"], rtol=1e-5)
+    assert sorted(train_scalars["batch_loss"]) == [5, 10, 15, 20]
+    assert {"reconstructions", "prior_samples"} <= read_tags(run / "logs" / "val")
+    assert (run / "images" / "recon_epoch_001.png").is_file()
+
+
+def test_resume_after_kill(tmp_path, tfds_dir):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "tfvae", "train", "--epoch", "4", "--run_dir", str(run)] + SMALL
+    env = dict(os.environ, TFDS_DATA_DIR=tfds_dir)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while not glob.glob(str(run / "checkpoints" / "epoch-0001")) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = json.loads((run / "history.json").read_text())
+    assert 1 <= len(done_before) < 4, "the kill should land mid-run"
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "resuming" in res.stdout and "after epoch" in res.stdout
+    hist = json.loads((run / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
+    assert hist[-1]["val"]["loss"] < hist[0]["val"]["loss"]
+
+
+def test_same_run_dir_with_other_config_is_refused(tmp_path, tfds_dir, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--epoch", "1", "--run_dir", str(run)] + SMALL) == 0
+    before = (run / "history.json").read_text()
+    assert cli.main(["train", "--epoch", "1", "--run_dir", str(run)] + SMALL + ["--latent_dim", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "tfvae: error: run directory" in err and "--overwrite" in err
+    assert (run / "history.json").read_text() == before
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--latent_dim", "0"], "--latent_dim"),
+        (["--latent_dim", "abc"], "--latent_dim"),
+        (["--batch", "0"], "--batch"),
+        (["--epoch", "-1"], "--epoch"),
+        (["--learning_rate", "0"], "--learning_rate"),
+        (["--binarize", "sometimes"], "--binarize"),
+    ],
+)
+def test_bad_flags_are_one_line_errors(flags, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train"] + flags)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tfvae: error:") and message in err[0]
+
+
+def test_unknown_dataset_and_missing_weights(tmp_path, capsys):
+    assert cli.main(["train", "--dataset", "cifar11", "--run_dir", str(tmp_path / "r")]) == 2
+    assert "unknown dataset" in capsys.readouterr().err
+    assert cli.main(["train", "--load_weight_dir", str(tmp_path / "nope"), "--run_dir", str(tmp_path / "r")]) == 2
+    assert "no weights found" in capsys.readouterr().err
+
+
+def test_train_py_wrapper_help():
+    res = subprocess.run([sys.executable, "train.py", "--help"], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert res.returncode == 0 and "--load_weight_dir" in res.stdout and "--epoch" in res.stdout

@@ -1,0 +1,102 @@
+import os
+
+import numpy as np
+import pytest
+
+from tfvae import data
+from tfvae.errors import TfvaeError
+
+from conftest import write_idx
+
+
+def test_idx_reader_good_gz_and_raw(tmp_path):
+    arr = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    np.testing.assert_array_equal(data.read_idx(write_idx(tmp_path / "a.gz", arr, compress=True)), arr)
+    np.testing.assert_array_equal(data.read_idx(write_idx(tmp_path / "a", arr)), arr)
+
+
+def test_idx_reader_rejects_truncated(tmp_path):
+    p = write_idx(tmp_path / "t", np.zeros((4, 5, 5), np.uint8))
+    with open(p, "r+b") as f:
+        f.truncate(os.path.getsize(p) - 7)
+    with pytest.raises(TfvaeError, match="truncated"):
+        data.read_idx(p)
+
+
+def test_idx_reader_rejects_wrong_magic(tmp_path):
+    p = tmp_path / "bad"
+    p.write_bytes(b"\x12\x34\x08\x03" + b"\x00" * 40)
+    with pytest.raises(TfvaeError, match="magic"):
+        data.read_idx(p)
+    p.write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(TfvaeError, match="magic"):
+        data.read_idx(p)
+
+
+def test_idx_dir_missing_file_and_length_mismatch(tiny_idx_dir):
+    os.remove(tiny_idx_dir / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(TfvaeError, match="missing t10k-labels"):
+        data.load_idx_dir(str(tiny_idx_dir))
+    write_idx(tiny_idx_dir / "t10k-labels-idx1-ubyte.gz", np.zeros(31), compress=True)
+    with pytest.raises(TfvaeError, match="differ in length"):
+        data.load_idx_dir(str(tiny_idx_dir))
+
+
+def test_real_mnist_idx_and_tfds_agree(mnist_idx_dir, tfds_dir):
+    idx = data.load_idx_dir(mnist_idx_dir)
+    assert idx["train"].images.shape == (60000, 28, 28, 1) and len(idx["test"]) == 10000
+    tf_splits = data.load_tfds("mnist", tfds_dir)
+    # TFDS stores the examples in another order: compare the multisets via sums.
+    assert idx["test"].images.astype(np.int64).sum() == tf_splits["test"].images.astype(np.int64).sum()
+    assert np.bincount(idx["train"].labels).tolist() == np.bincount(tf_splits["train"].labels).tolist()
+
+
+def test_tfds_absent_offline_is_a_clear_error(tmp_path):
+    with pytest.raises(TfvaeError, match="TFDS_DATA_DIR"):
+        data.load_tfds("mnist", str(tmp_path))
+
+
+def test_unknown_dataset():
+    with pytest.raises(TfvaeError, match="unknown dataset"):
+        data.load_splits(data.DataConfig(dataset="cifar11"))
+
+
+def test_holdout_and_subsets(tiny_idx_dir):
+    cfg = data.DataConfig(dataset=f"idx:{tiny_idx_dir}", validation_holdout=16, train_examples=20)
+    train, val, info = data.load_splits(cfg)
+    assert len(train) == 20 and len(val) == 16 and info.val_source.startswith("last 16")
+    full = data.load_idx_dir(str(tiny_idx_dir))["train"]
+    np.testing.assert_array_equal(val.images, full.images[-16:])
+
+
+def test_pipeline_scales_and_reshuffles(tiny_idx_dir):
+    train = data.load_idx_dir(str(tiny_idx_dir))["train"]
+    ds = data.make_dataset(train, 16, shuffle=True, seed=3)
+    e1 = np.concatenate([y.numpy() for _, y in ds])
+    e2 = np.concatenate([y.numpy() for _, y in ds])
+    assert sorted(e1) == sorted(e2) == sorted(train.labels) and not np.array_equal(e1, e2)
+    x, _ = next(iter(ds))
+    assert x.dtype.name == "float32" and 0.0 <= x.numpy().min() and x.numpy().max() <= 1.0
+    # same seed -> same order: runs repeat
+    again = np.concatenate([y.numpy() for _, y in data.make_dataset(train, 16, shuffle=True, seed=3)])
+    np.testing.assert_array_equal(e1, again)
+
+
+def test_dynamic_binarization_redraws_each_pass_unless_fixed(tiny_idx_dir):
+    train = data.load_idx_dir(str(tiny_idx_dir))["train"]
+    ds = data.make_dataset(train, 64, binarize="dynamic", seed=1)
+    a, b = (next(iter(ds))[0].numpy() for _ in range(2))
+    assert set(np.unique(a)) <= {0.0, 1.0} and (a != b).mean() > 0.1
+    # the draw is Bernoulli(p): its mean matches the grey levels
+    p = train.images.astype(np.float32) / 255
+    assert abs(a.mean() - p.mean()) < 0.01
+    fixed = data.make_dataset(train, 64, binarize="dynamic", seed=1, fixed_draw=True)
+    np.testing.assert_array_equal(next(iter(fixed))[0].numpy(), next(iter(fixed))[0].numpy())
+
+
+def test_static_binarization_is_one_fixed_draw(tiny_idx_dir):
+    cfg = data.DataConfig(dataset=f"idx:{tiny_idx_dir}", binarize="static")
+    t1, _, _ = data.load_splits(cfg)
+    t2, _, _ = data.load_splits(cfg)
+    np.testing.assert_array_equal(t1.images, t2.images)
+    assert set(np.unique(t1.images)) <= {0, 255}
