@@ -147,3 +147,25 @@ def latest_loadable(run_checkpoints, try_load):
             print(f"tfvae: warning: checkpoint {d} is unreadable ({str(e).splitlines()[0][:120]}); "
                   "falling back to the previous one")
     return None, None
+
+
+def load_model(path_or_name):
+    """Rebuilds a model from ``--load_weight_dir`` and loads its weights.
+
+    Returns:
+        ``(model, config, checkpoint_dir, home_dir)``: ``home_dir`` is the run
+        directory for a run's checkpoint, else the checkpoint directory itself
+        (where ``metrics.json`` goes by default).
+    """
+    from tfvae import models
+
+    ckpt = resolve(path_or_name)
+    config = read_config(ckpt)
+    try:
+        model = models.build_model(config["model"])
+    except (KeyError, TypeError) as e:
+        raise TfvaeError(f"config.json in {ckpt} is not a tfvae model config ({e}); re-export the weights") from None
+    load_weights(model, ckpt)
+    parent = os.path.dirname(os.path.abspath(ckpt))
+    home = os.path.dirname(parent) if os.path.basename(parent) == "checkpoints" else ckpt
+    return model, config, ckpt, home

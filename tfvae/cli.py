@@ -117,7 +117,60 @@ def cmd_train(args):
     return 0
 
 
-COMMANDS = [add_train_parser]
+def add_eval_parser(sub):
+    p = sub.add_parser("eval", help="evaluate a model over a whole split",
+                       description="ELBO, importance-weighted NLL, RMSE and active units over a whole split.")
+    p.add_argument("--load_weight_dir", default="better_weight",
+                   help="run dir, checkpoint dir or name under weights/ (default better_weight)")
+    p.add_argument("--dataset", default=None, help="dataset (default: the one in the model's config)")
+    p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR)")
+    p.add_argument("--split", default="test", choices=["test", "train"], help="split (default test)")
+    p.add_argument("--num_examples", type=_positive_int, default=None, help="first N examples (default all)")
+    p.add_argument("--iwae_samples", type=_positive_int, default=5000, help="importance samples K (default 5000)")
+    p.add_argument("--batch", type=_positive_int, default=None, help="images per step (default ~8192/K)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
+    p.add_argument("--output", default=None, help="metrics JSON (default <run or weights dir>/metrics.json)")
+    p.add_argument("--save_images", action="store_true", help="also write reconstructions.png beside the JSON")
+    p.set_defaults(func=cmd_eval)
+    return p
+
+
+def cmd_eval(args):
+    from tfvae import evaluate
+
+    evaluate.run_eval(args)
+    return 0
+
+
+def add_generate_parser(sub):
+    p = sub.add_parser("generate", help="decode prior samples into a PNG grid",
+                       description="Decode z ~ N(0, T^2 I) into a PNG grid of images.")
+    p.add_argument("--load_weight_dir", default="better_weight",
+                   help="run dir, checkpoint dir or name under weights/ (default better_weight)")
+    p.add_argument("--num", type=_positive_int, default=100, help="number of samples (default 100)")
+    p.add_argument("--nrow", type=_positive_int, default=10, help="images per row (default 10)")
+    p.add_argument("--temperature", type=_nonneg_float, default=1.0, help="prior scale T (default 1.0)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed)")
+    p.add_argument("--output", default="samples.png", help="PNG path (default samples.png)")
+    p.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (default 2)")
+    p.set_defaults(func=cmd_generate)
+    return p
+
+
+def cmd_generate(args):
+    import random
+
+    from tfvae import checkpoints, viz
+
+    model, _, ckpt, _ = checkpoints.load_model(args.load_weight_dir)
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+    images = model.sample(args.num, temperature=args.temperature, seed=seed).numpy()
+    viz.save_png(args.output, viz.make_grid(images, nrow=args.nrow), scale=args.scale)
+    print(f"tfvae: wrote {args.num} samples (T={args.temperature}, seed {seed}) from {ckpt} to {args.output}")
+    return 0
+
+
+COMMANDS = [add_train_parser, add_eval_parser, add_generate_parser]
 
 
 def build_parser():
