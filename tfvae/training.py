@@ -49,6 +49,8 @@ class TrainConfig:
         load_weight_dir: start from these weights (fine-tuning).
         overwrite: replace an existing run directory with another config.
         images: write per-epoch PNGs into ``<run_dir>/images``.
+        steps_per_execution: training steps run per call into the TF graph
+            (fewer Python round trips; same maths).
     """
 
     epoch: int = 100
@@ -62,6 +64,7 @@ class TrainConfig:
     load_weight_dir: Optional[str] = None
     overwrite: bool = False
     images: bool = True
+    steps_per_execution: int = 50
 
     def __post_init__(self):
         if int(self.epoch) < 1:
@@ -70,6 +73,8 @@ class TrainConfig:
             raise TfvaeError(f"--batch must be a positive integer, got {self.batch}")
         if not (math.isfinite(float(self.learning_rate)) and float(self.learning_rate) > 0):
             raise TfvaeError(f"--learning_rate must be a number > 0, got {self.learning_rate}")
+        if int(self.steps_per_execution) < 1:
+            raise TfvaeError(f"--steps_per_execution must be a positive integer, got {self.steps_per_execution}")
         if int(self.log_every) < 1:
             raise TfvaeError(f"--log_every must be a positive integer, got {self.log_every}")
 
@@ -78,13 +83,13 @@ class TrainConfig:
 
 
 # What must match for a run directory to be resumed (not the epoch count).
-_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir")
+_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir")  # not epoch, logging or speed knobs
 
 
 def _resume_signature(cfg):
     return {
-        "model": cfg["model"],
-        "data": cfg["data"],
+        "model": models.VAEConfig(**cfg["model"]).to_dict(),
+        "data": data.DataConfig(**cfg["data"]).to_dict(),
         "train": {k: cfg["train"].get(k) for k in _RESUME_KEYS},
     }
 
@@ -138,12 +143,16 @@ class TensorBoardWriter(keras.callbacks.Callback):
         self.image_dir = image_dir
 
     def on_train_begin(self, logs=None):
-        self._step = int(self.model.optimizer.iterations.numpy())
+        self._last_logged = int(self.model.optimizer.iterations.numpy()) // self.log_every
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
-        if self._step % self.log_every == 0 and logs:
-            with self.train_writer.as_default(step=self._step):
+        # With steps_per_execution > 1 this runs once per execution: log when a
+        # multiple of log_every was passed, at the step actually reached.
+        step = int(self.model.optimizer.iterations.numpy())
+        if step // self.log_every > self._last_logged and logs:
+            self._last_logged = step // self.log_every
+            self._step = step
+            with self.train_writer.as_default(step=step):
                 for k in METRICS:
                     if k in logs:
                         v = float(logs[k])
@@ -312,7 +321,9 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
 
     keras.utils.set_random_seed(tc.seed)
     model = models.build_model(model_config)
-    model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate))
+    # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
+    model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate), jit_compile=False,
+                  steps_per_execution=min(tc.steps_per_execution, tc.log_every))
     model.optimizer.build(model.trainable_variables)
 
     ckpt_dir = os.path.join(run_dir, "checkpoints")
