@@ -74,6 +74,8 @@ def add_train_parser(sub):
     p.add_argument("--epoch", type=_positive_int, default=100, help="total epochs (default 100)")
     p.add_argument("--batch", type=_positive_int, default=100, help="batch size (default 100)")
     p.add_argument("--learning_rate", type=_positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--lr_schedule", choices=["constant", "cosine"], default="constant",
+                   help="learning-rate schedule: constant, or cosine decay to 1%% over the run (default constant)")
     p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist or idx:DIR (default mnist)")
     p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR)")
     p.add_argument("--latent_dim", type=_positive_int, default=None, help="latent size (default 128)")
@@ -113,6 +115,7 @@ def cmd_train(args):
         log_every=args.log_every, run_dir=args.run_dir, log_dir=args.log_dir,
         save_weight_dir=args.save_weight_dir, load_weight_dir=args.load_weight_dir,
         overwrite=args.overwrite, images=not args.no_images, steps_per_execution=args.steps_per_execution,
+        lr_schedule=args.lr_schedule,
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta}
     training.run_training(overrides, data_config, train_config)

@@ -31,6 +31,7 @@ from tfvae import checkpoints, data, io, models, viz
 from tfvae.errors import TfvaeError
 
 METRICS = ("loss", "reconstruction_loss", "kl_loss", "rmse")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass
@@ -51,6 +52,8 @@ class TrainConfig:
         images: write per-epoch PNGs into ``<run_dir>/images``.
         steps_per_execution: training steps run per call into the TF graph
             (fewer Python round trips; same maths).
+        lr_schedule: ``constant``, or ``cosine`` (decays to 1 % of
+            ``learning_rate`` over all ``epoch`` epochs).
     """
 
     epoch: int = 100
@@ -65,8 +68,11 @@ class TrainConfig:
     overwrite: bool = False
     images: bool = True
     steps_per_execution: int = 50
+    lr_schedule: str = "constant"
 
     def __post_init__(self):
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise TfvaeError(f"--lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if int(self.epoch) < 1:
             raise TfvaeError(f"--epoch must be a positive integer, got {self.epoch}")
         if int(self.batch) < 1:
@@ -83,7 +89,7 @@ class TrainConfig:
 
 
 # What must match for a run directory to be resumed (not the epoch count).
-_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir")  # not epoch, logging or speed knobs
+_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir", "lr_schedule")  # not epoch, logging or speed knobs
 
 
 def _resume_signature(cfg):
@@ -256,6 +262,23 @@ def _compatible_model_config(base, overrides):
     return merged
 
 
+def learning_rate(tc, n_train):
+    """The optimizer's learning rate: a float or a schedule over all steps of the run."""
+    if tc.lr_schedule == "cosine":
+        steps = tc.epoch * math.ceil(n_train / tc.batch)
+        return keras.optimizers.schedules.CosineDecay(tc.learning_rate, decay_steps=steps, alpha=0.01)
+    return tc.learning_rate
+
+
+def compile_model(model, tc, n_train):
+    """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too)."""
+    # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(tc, n_train)), jit_compile=False,
+                  steps_per_execution=min(tc.steps_per_execution, tc.log_every))
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
 def prepare_run_dir(run_dir, config, overwrite):
     """Creates or checks the run directory; returns True when resuming."""
     cfg_path = os.path.join(run_dir, "config.json")
@@ -321,10 +344,7 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
 
     keras.utils.set_random_seed(tc.seed)
     model = models.build_model(model_config)
-    # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
-    model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate), jit_compile=False,
-                  steps_per_execution=min(tc.steps_per_execution, tc.log_every))
-    model.optimizer.build(model.trainable_variables)
+    compile_model(model, tc, info.n_train)
 
     ckpt_dir = os.path.join(run_dir, "checkpoints")
     initial_epoch, history, best_val = 0, [], math.inf

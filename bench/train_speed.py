@@ -1,0 +1,134 @@
+"""Training speed of the package's real training step on this CPU.
+
+Times ``VAE.train_step`` as ``tfvae train`` compiles it (``training.compile_model``)
+on full MNIST for:
+
+  (a) ``ref``: the PyTorch example's recipe, MLP 784-400-20-400-784, batch 128;
+  (b) ``default``: tfvae's default, MLP 512-256, latent 128, batch 100;
+  (c) ``conv``: the conv model, when the package has one.
+
+Prints per-epoch median seconds, images/s, GFLOP per epoch (3x the forward
+matmul FLOPs, counted from layer shapes), the fp32 matmul peak measured in the
+same run and the roofline fraction; then input-pipeline overhead (real
+pipeline vs. in-memory tensors) and peak RSS. The last line is one JSON object.
+
+    python bench/train_speed.py [--epochs 3] [--recipes ref,default] [--steps_per_execution 50]
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfvae import data, models, training  # noqa: E402
+
+RECIPES = {
+    "ref": dict(hidden=(400,), latent_dim=20, batch=128),
+    "default": dict(hidden=(512, 256), latent_dim=128, batch=100),
+}
+
+
+def matmul_peak(n=2048, reps=20):
+    """Measured fp32 matmul GFLOP/s (square n x n, the best of three runs)."""
+    a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
+    f = tf.function(lambda a, b: tf.matmul(a, b))
+    f(a, b).numpy()
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(reps):
+            r = f(a, b)
+        r.numpy()
+        best = max(best, reps * 2 * n**3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def dense_shapes(model):
+    shapes = []
+    for layer in model.encoder.layers + model.decoder.layers:
+        if isinstance(layer, keras.layers.Dense):
+            shapes.append(tuple(layer.kernel.shape))
+    return shapes
+
+
+def gflop_per_epoch(model, n_images):
+    """3 x forward FLOPs (forward + backward) of the dense layers, per epoch."""
+    forward = sum(2 * i * o for i, o in dense_shapes(model))
+    return 3 * forward * n_images / 1e9
+
+
+def time_epochs(model, ds, epochs):
+    model.fit(ds.take(3), epochs=1, verbose=0)  # trace and warm up
+    times = []
+    for _ in range(epochs):
+        t = time.perf_counter()
+        model.fit(ds, epochs=1, verbose=0, shuffle=False)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def bench_recipe(name, spec, train, epochs, spe, peak):
+    keras.utils.set_random_seed(0)
+    tc = training.TrainConfig(batch=spec["batch"], steps_per_execution=spe, log_every=10**9)
+    model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"]))
+    training.compile_model(model, tc, len(train))
+    ds = data.make_dataset(train, spec["batch"], shuffle=True, seed=0, binarize="dynamic")
+    times = time_epochs(model, ds, epochs)
+    med = statistics.median(times)
+    gflop = gflop_per_epoch(model, len(train))
+    row = {
+        "recipe": name,
+        "batch": spec["batch"],
+        "epoch_seconds_median": round(med, 3),
+        "epoch_seconds_all": [round(t, 3) for t in times],
+        "images_per_s": round(len(train) / med),
+        "gflop_per_epoch": round(gflop, 1),
+        "gflops": round(gflop / med, 1),
+        "roofline_fraction": round(gflop / med / peak, 3),
+    }
+    # Pipeline overhead: the same steps fed from tensors already in memory.
+    x = next(iter(ds.unbatch().batch(len(train))))[0]
+    mem = tf.data.Dataset.from_tensor_slices(x).batch(spec["batch"]).cache()
+    mem_times = time_epochs(model, mem, epochs)
+    row["in_memory_epoch_seconds_median"] = round(statistics.median(mem_times), 3)
+    row["pipeline_overhead"] = round(med / statistics.median(mem_times) - 1, 3)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--recipes", default="ref,default")
+    ap.add_argument("--steps_per_execution", type=int, default=training.TrainConfig.steps_per_execution)
+    ap.add_argument("--dataset", default="mnist")
+    args = ap.parse_args()
+
+    train, _, _ = data.load_splits(data.DataConfig(args.dataset))
+    peak = matmul_peak()
+    print(f"fp32 matmul peak (2048^3, measured): {peak:.1f} GFLOP/s; threads: "
+          f"intra={tf.config.threading.get_intra_op_parallelism_threads()} cores={os.cpu_count()}")
+    rows = []
+    for name in args.recipes.split(","):
+        row = bench_recipe(name, RECIPES[name], train, args.epochs, args.steps_per_execution, peak)
+        rows.append(row)
+        print(f"{name:8s} batch {row['batch']:4d}: {row['epoch_seconds_median']:.2f} s/epoch "
+              f"({row['images_per_s']} img/s), {row['gflop_per_epoch']} GFLOP/epoch, {row['gflops']} GFLOP/s = "
+              f"{100 * row['roofline_fraction']:.1f}% of peak; pipeline overhead "
+              f"{100 * row['pipeline_overhead']:+.1f}%", flush=True)
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(json.dumps({"matmul_peak_gflops": round(peak, 1), "steps_per_execution": args.steps_per_execution,
+                      "peak_rss_gb": round(rss_gb, 2), "recipes": rows}))
+
+
+if __name__ == "__main__":
+    main()
