@@ -28,13 +28,23 @@ KEEP_LATEST = 2
 def save(directory, model, config, state, optimizer=None):
     """Writes a checkpoint directory atomically (replacing an older one)."""
     with io.atomic_dir(directory) as tmp:
-        model.save_weights(os.path.join(tmp, WEIGHTS_FILE))
+        _model_only(model).save_weights(os.path.join(tmp, WEIGHTS_FILE))
         io.write_json(os.path.join(tmp, "config.json"), config)
         io.write_json(os.path.join(tmp, "state.json"), state)
         if optimizer is not None:
             values = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
             np.savez(os.path.join(tmp, "optimizer.npz"), **values)
     return directory
+
+
+def _model_only(model):
+    """The model without its optimizer (Keras would store Adam's slots in the weights file)."""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    clone = model.__class__.from_config(model.get_config())
+    clone.build_all()
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def save_epoch(run_checkpoints, epoch, model, config, state, optimizer):
@@ -102,10 +112,17 @@ def read_state(directory):
     return io.read_json(p) if os.path.isfile(p) else {}
 
 
+def read_weights(model, directory):
+    """``model.load_weights`` of a checkpoint, quiet about the optimizer it does not store."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(os.path.join(directory, WEIGHTS_FILE))
+
+
 def load_weights(model, directory):
     """Loads a checkpoint's weights into a built model; clear error if incompatible."""
     try:
-        model.load_weights(os.path.join(directory, WEIGHTS_FILE))
+        read_weights(model, directory)
     except Exception as e:  # h5py / keras raise several types
         raise TfvaeError(
             f"weights in {directory} do not fit this model ({str(e).splitlines()[0][:200]}); "

@@ -9,7 +9,8 @@ Dataset specs (``--dataset``):
 
 * ``mnist``, ``fashion_mnist``: through ``tfds`` (offline: set
   ``TFDS_DATA_DIR`` or ``--data_dir`` to a directory holding the prepared data);
-* ``idx:DIR``: the four standard IDX files (``.gz`` or raw) in ``DIR``.
+* ``idx:DIR``: the four standard IDX files (``.gz`` or raw) in ``DIR``;
+* ``freyface``, ``olivetti``, ``folder:DIR``: see ``tfvae.sources``.
 """
 
 import dataclasses
@@ -21,9 +22,11 @@ from typing import Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
+from tfvae import sources
 from tfvae.errors import TfvaeError
 
 TFDS_NAMES = ("mnist", "fashion_mnist")
+DATASET_NAMES = TFDS_NAMES + ("freyface", "olivetti")
 BINARIZE_MODES = ("none", "dynamic", "static")
 STATIC_BINARIZE_SEED = 1234
 EVAL_BINARIZE_SEED = 4321
@@ -51,6 +54,8 @@ class DataConfig:
             instead of the test split.
         train_examples: if > 0, use only the first N training examples.
         val_examples: if > 0, use only the first N validation examples.
+        image_size: ``(H, W)`` to resize ``folder:`` images to.
+        channels: 1 (gray) or 3 (RGB) for ``folder:`` images.
     """
 
     dataset: str = "mnist"
@@ -59,8 +64,17 @@ class DataConfig:
     validation_holdout: int = 0
     train_examples: int = 0
     val_examples: int = 0
+    image_size: Optional[Tuple[int, int]] = None
+    channels: int = 1
 
     def __post_init__(self):
+        if self.image_size is not None:
+            self.image_size = tuple(int(v) for v in self.image_size)
+            if len(self.image_size) != 2 or min(self.image_size) < 1:
+                raise TfvaeError(f"--image_size must be H,W with positive sizes, got {self.image_size}")
+        if int(self.channels) not in (1, 3):
+            raise TfvaeError(f"--channels must be 1 or 3, got {self.channels}")
+        self.channels = int(self.channels)
         if self.binarize not in BINARIZE_MODES:
             raise TfvaeError(f"--binarize must be one of {', '.join(BINARIZE_MODES)}, got {self.binarize!r}")
         if int(self.validation_holdout) < 0:
@@ -72,7 +86,9 @@ class DataConfig:
             setattr(self, k, int(getattr(self, k)))
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        d["image_size"] = list(self.image_size) if self.image_size else None
+        return d
 
 
 @dataclasses.dataclass
@@ -222,7 +238,15 @@ def load_source(config: DataConfig):
         return load_tfds(spec, config.data_dir)
     if spec.startswith("idx:"):
         return load_idx_dir(os.path.expanduser(spec[4:]))
-    raise TfvaeError(f"unknown dataset {spec!r}; use one of {', '.join(TFDS_NAMES)} or idx:DIR")
+    if spec == "freyface":
+        return sources.load_freyface(config.data_dir)
+    if spec == "olivetti":
+        return sources.load_olivetti(config.data_dir)
+    if spec.startswith("folder:"):
+        return sources.load_folder(os.path.expanduser(spec[7:]), config.image_size, config.channels)
+    raise TfvaeError(
+        f"unknown dataset {spec!r}; use one of {', '.join(DATASET_NAMES)}, idx:DIR or folder:DIR"
+    )
 
 
 def load_splits(config: DataConfig):

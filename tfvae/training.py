@@ -350,7 +350,7 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     initial_epoch, history, best_val = 0, [], math.inf
     if resuming:
         def try_load(d):
-            model.load_weights(os.path.join(d, checkpoints.WEIGHTS_FILE))
+            checkpoints.read_weights(model, d)
             checkpoints.load_optimizer(model.optimizer, d)
 
         d, state = checkpoints.latest_loadable(ckpt_dir, try_load)
