@@ -21,60 +21,80 @@ from tfvae import losses
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
-def log_importance_weights(model, x, k, seed):
+def log_importance_weights(model, x, k, seed, labels=None):
     """``log p(x, z_k) - log q(z_k | x)`` for ``k`` samples per example.
 
     Args:
-        model: a VAE (``encode``, ``decode_logits``).
+        model: a VAE or CVAE.
         x: images ``[b, H, W, C]``.
         k: samples per example.
         seed: int32 ``[2]`` tensor for the stateless draw.
+        labels: ``[b]`` int labels (a cvae needs them).
 
     Returns:
         ``(log_w [b, k], log_px_given_z [b, k], z_mean [b, d], z_log_var [b, d], recon [b, H, W, C])``.
     """
-    z_mean, z_log_var = model.encode(x)
+    z_mean, z_log_var = model.encode(x, labels)
     b, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
     eps = tf.random.stateless_normal(tf.stack([b, k, d]), seed=seed)
     z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
-    logits = model.decode_logits(tf.reshape(z, [-1, d]))
-    logits = tf.reshape(logits, [b, k, -1])
-    flat_x = tf.reshape(x, [b, 1, -1])
-    # log p(x|z) = -sum(softplus(l) - x * l), the Bernoulli log-likelihood from logits
-    log_px_z = -tf.reduce_sum(tf.nn.softplus(logits) - flat_x * logits, axis=-1)
+    rep_labels = None if labels is None else tf.repeat(labels, k)
+    raw = model.decoder_output(tf.reshape(z, [-1, d]), rep_labels)
+    if model.config.likelihood == "bernoulli":
+        # Broadcast x against the k samples instead of tiling it:
+        # log p(x|z) = -sum(softplus(l) - x * l) is the Bernoulli log-likelihood from logits.
+        logits = tf.reshape(raw, [b, k, -1])
+        log_px_z = -tf.reduce_sum(tf.nn.softplus(logits) - tf.reshape(x, [b, 1, -1]) * logits, axis=-1)
+    else:
+        log_px_z = tf.reshape(model.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
     log_pz = losses.log_standard_normal(z)
     log_qz = losses.log_normal(z, z_mean[:, None, :], z_log_var[:, None, :])
-    recon = model.decode(z_mean)
+    recon = model.decode(z_mean, labels)
     return log_px_z + log_pz - log_qz, log_px_z, z_mean, z_log_var, recon
 
 
-def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1):
+def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, labels=None):
     """Evaluates a model over every image given.
 
     Args:
-        model: a trained VAE.
+        model: a trained VAE / CVAE / AE.
         images: float32 array ``[N, H, W, C]`` in [0, 1] (binarized as in training).
         iwae_samples: K importance samples per image.
         batch: images per step (default: about 8192 / K rows of decoder work per step).
         seed: seed of the importance samples (numbers repeat for the same seed).
-        verbose: show a progress bar with ETA.
+        verbose: show progress with ETA.
+        labels: ``[N]`` int labels (a cvae needs them).
 
     Returns:
         dict with ``elbo, neg_elbo, nll, bits_per_dim, reconstruction_loss, kl, rmse,
-        active_units, n_examples, iwae_samples, latent_dim, seconds``.
+        active_units, n_examples, iwae_samples, latent_dim, seconds``. For an AE,
+        which has no likelihood bound, ``elbo``, ``neg_elbo``, ``nll``,
+        ``bits_per_dim`` and ``kl`` are ``None`` and ``reconstruction_loss`` is
+        ``-log p(x | z)`` at the code.
     """
     k = int(iwae_samples)
     n = len(images)
+    is_ae = model.config.model == "ae"
+    if model.config.conditional and labels is None:
+        raise ValueError("a cvae is evaluated with labels")
     if batch is None:
-        batch = max(1, 8192 // k)
+        batch = max(1, 8192 // k) if not is_ae else 500
     batch = min(batch, n)
 
     @tf.function(jit_compile=False, reduce_retracing=True)
-    def step(x, seed_pair):
-        log_w, log_px_z, z_mean, z_log_var, recon = log_importance_weights(model, x, k, seed_pair)
-        nll = -(tf.reduce_logsumexp(log_w, axis=1) - math.log(k))
-        rec = -tf.reduce_mean(log_px_z, axis=1)
-        kl = losses.kl_standard_normal(z_mean, z_log_var)
+    def step(x, y, seed_pair):
+        if is_ae:
+            code, _ = model.encode(x, y)
+            raw = model.decoder_output(code, y)
+            rec = -model.log_likelihood(x, raw)
+            recon = model.mean_image(raw)
+            nll, kl = tf.zeros_like(rec), tf.zeros_like(rec)
+            z_mean = code
+        else:
+            log_w, log_px_z, z_mean, z_log_var, recon = log_importance_weights(model, x, k, seed_pair, y)
+            nll = -(tf.reduce_logsumexp(log_w, axis=1) - math.log(k))
+            rec = -tf.reduce_mean(log_px_z, axis=1)
+            kl = losses.kl_standard_normal(z_mean, z_log_var)
         err = tf.reshape(recon - x, [tf.shape(x)[0], -1])
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
         return nll, rec, kl, rmse, z_mean
@@ -85,12 +105,11 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1):
     t0 = time.perf_counter()
     for i, start in enumerate(range(0, n, batch)):
         x = tf.constant(images[start : start + batch], tf.float32)
-        nll, rec, kl, rmse, z_mean = step(x, tf.constant([seed, i], tf.int32))
-        sums["nll"] += float(tf.reduce_sum(tf.cast(nll, tf.float64)))
-        sums["rec"] += float(tf.reduce_sum(tf.cast(rec, tf.float64)))
-        sums["kl"] += float(tf.reduce_sum(tf.cast(kl, tf.float64)))
-        sums["rmse"] += float(tf.reduce_sum(tf.cast(rmse, tf.float64)))
-        means.append(z_mean.numpy())
+        y = None if labels is None or not model.config.conditional else tf.constant(labels[start : start + batch], tf.int32)
+        out = step(x, y, tf.constant([seed, i], tf.int32))
+        for key, v in zip(("nll", "rec", "kl", "rmse"), out[:4]):
+            sums[key] += float(tf.reduce_sum(tf.cast(v, tf.float64)))
+        means.append(out[4].numpy())
         if bar:
             bar.update(min(start + batch, n))
     seconds = time.perf_counter() - t0
@@ -99,15 +118,15 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1):
     rec, kl, nll = sums["rec"] / n, sums["kl"] / n, sums["nll"] / n
     return {
         "n_examples": n,
-        "iwae_samples": k,
-        "elbo": -(rec + kl),
-        "neg_elbo": rec + kl,
-        "nll": nll,
-        "bits_per_dim": nll / (n_pixels * math.log(2)),
+        "iwae_samples": None if is_ae else k,
+        "elbo": None if is_ae else -(rec + kl),
+        "neg_elbo": None if is_ae else rec + kl,
+        "nll": None if is_ae else nll,
+        "bits_per_dim": None if is_ae else nll / (n_pixels * math.log(2)),
         "reconstruction_loss": rec,
-        "kl": kl,
+        "kl": None if is_ae else kl,
         "rmse": sums["rmse"] / n,
-        "active_units": int((z.var(axis=0) > ACTIVE_UNIT_THRESHOLD).sum()),
+        "active_units": active_units(z),
         "latent_dim": int(z.shape[1]),
         "seconds": seconds,
     }
@@ -156,9 +175,12 @@ TABLE_ROWS = [
 
 def format_table(m):
     """A readable table of a metrics dict."""
-    lines = [f"{m['dataset']} / {m['split']}: {m['n_examples']} images, binarize={m['binarize']}"]
+    lines = [f"{m['dataset']} / {m['split']}: {m['n_examples']} images, binarize={m['binarize']}, "
+             f"model={m.get('model', 'vae')}, likelihood={m.get('likelihood', 'bernoulli')}"]
     for key, label, unit in TABLE_ROWS:
         v = m[key]
+        if v is None:
+            continue
         val = f"{v:.4f}" if isinstance(v, float) and key in ("bits_per_dim", "rmse") else (
             f"{v:.2f}" if isinstance(v, float) else str(v))
         lines.append(f"  {label.format(**m):<44} {val:>10} {unit.format(**m)}")
@@ -168,7 +190,7 @@ def format_table(m):
 
 
 def load_eval_images(data_config, split="test", num_examples=None):
-    """The split's images as float32, binarized the way the model was trained.
+    """The split's images (float32) and labels, binarized the way the model was trained.
 
     Dynamic binarization uses a fixed seed here, so the numbers repeat.
     """
@@ -178,7 +200,8 @@ def load_eval_images(data_config, split="test", num_examples=None):
     if num_examples:
         s = s.take(num_examples)
     ds = data.make_dataset(s, 1000, binarize=data_config.binarize, seed=data.EVAL_BINARIZE_SEED, fixed_draw=True)
-    return np.concatenate([x.numpy() for x, _ in ds])
+    batches = list(ds)
+    return np.concatenate([x.numpy() for x, _ in batches]), np.concatenate([y.numpy() for _, y in batches])
 
 
 def run_eval(args):
@@ -198,20 +221,25 @@ def run_eval(args):
         dc = dataclasses.replace(dc, data_dir=args.data_dir)
     output = args.output or os.path.join(home, "metrics.json")
     print(f"tfvae: evaluating {ckpt} on {dc.dataset}/{args.split}; writing {output}", flush=True)
-    images = load_eval_images(dc, args.split, args.num_examples)
+    images, labels = load_eval_images(dc, args.split, args.num_examples)
     want = tuple(model.config.input_shape)
     if images.shape[1:] != want:
         raise TfvaeError(
             f"model expects images of shape {want}, dataset {dc.dataset} has {images.shape[1:]}; "
             "evaluate on the data it was trained on"
         )
-    m = evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, seed=args.seed)
+    if model.config.conditional and labels.max() >= model.num_classes:
+        raise TfvaeError(f"labels of {dc.dataset} go up to {labels.max()}, the cvae knows {model.num_classes} classes")
+    m = evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, seed=args.seed, labels=labels)
     binary = bool(np.isin(images, (0.0, 1.0)).all())
+    likelihood = model.config.likelihood
     result = {
         "dataset": dc.dataset,
         "split": args.split,
         "n_examples": m["n_examples"],
         "binarize": dc.binarize,
+        "model": model.config.model,
+        "likelihood": likelihood,
         "iwae_samples": m["iwae_samples"],
         **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "rmse",
                              "active_units", "latent_dim", "seconds")},
@@ -219,7 +247,15 @@ def run_eval(args):
         "weights": os.path.abspath(ckpt),
         "seed": args.seed,
     }
-    if not binary:
+    if model.config.model == "ae":
+        result["likelihood_note"] = "an auto-encoder defines no likelihood: only reconstruction loss and RMSE"
+    elif likelihood == "mse":
+        result["likelihood_note"] = ("the mse decoder's 'log p(x|z)' is minus the squared error, not a normalised "
+                                     "density: nll and elbo are not likelihoods")
+    elif likelihood == "gaussian":
+        result["likelihood_note"] = ("Gaussian densities of real-valued pixels in [0, 1]: nats, may be negative; "
+                                     "bits_per_dim is not comparable with discrete-data numbers")
+    elif not binary:
         result["likelihood_note"] = (
             "the data are not binary: the Bernoulli 'NLL' and ELBO are cross-entropies, not likelihoods"
         )
@@ -228,7 +264,7 @@ def run_eval(args):
     print(f"tfvae: wrote {output}")
     if args.save_images:
         n = min(50, len(images))
-        recon = model(images[:n]).numpy()
+        recon = model((images[:n], labels[:n]) if model.config.conditional else images[:n]).numpy()
         path = os.path.join(os.path.dirname(os.path.abspath(output)), "reconstructions.png")
         viz.save_png(path, viz.pairs_grid(images[:n], recon, ncol=10), scale=2)
         print(f"tfvae: wrote {path}")

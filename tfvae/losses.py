@@ -59,3 +59,25 @@ def log_normal(z, mean, log_var):
 def log_standard_normal(z):
     """Log-density of N(0, I), summed over the last axis."""
     return -0.5 * tf.reduce_sum(LOG_2PI + tf.square(z), axis=-1)
+
+
+def gaussian_nll(x, mean, log_var):
+    """Diagonal Gaussian negative log-density of ``x`` per example (nats; may be negative).
+
+    Args:
+        x: targets ``[batch, ...]``.
+        mean: means, same shape.
+        log_var: log-variances, same shape.
+
+    Returns:
+        Tensor ``[batch]``.
+    """
+    x = tf.cast(x, mean.dtype)
+    nll = 0.5 * (LOG_2PI + log_var + tf.square(x - mean) * tf.exp(-log_var))
+    return tf.reduce_sum(_flatten(nll), axis=1)
+
+
+def squared_error(x, mean):
+    """Summed squared error per example (the fixed-variance L2 reconstruction term)."""
+    x = tf.cast(x, mean.dtype)
+    return tf.reduce_sum(_flatten(tf.square(x - mean)), axis=1)

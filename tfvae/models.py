@@ -1,9 +1,18 @@
-"""The VAE model: encoder -> (z_mean, z_log_var) -> sample -> decoder logits.
+"""The model family: VAE, plain auto-encoder (AE) and conditional VAE (CVAE).
 
 ``VAEConfig`` (a dataclass, pythae style) holds everything that defines the
 architecture; ``VAE`` is the subclassed ``keras.Model`` with custom
 ``train_step`` and ``test_step`` so that ``fit(..., validation_data=...)``,
 ``evaluate`` and ``predict`` all work.
+
+* ``model``: ``vae`` (default), ``ae`` (deterministic z = encoder output,
+  reconstruction loss only), ``cvae`` (one-hot label concatenated to the
+  encoder input and to z).
+* ``arch``: ``mlp`` (default) or ``conv`` (stride-2 conv blocks down, mirrored
+  transposed convs up; optional batch norm).
+* ``likelihood``: ``bernoulli`` (logits, default), ``gaussian`` (per-pixel
+  mean and a learned, bounded log-variance) or ``mse`` (fixed-variance L2,
+  the seeds' reconstruction term; not a normalised density).
 """
 
 import dataclasses
@@ -16,82 +25,164 @@ import tensorflow as tf
 from tfvae import losses
 from tfvae.errors import TfvaeError
 
+MODEL_KINDS = ("vae", "ae", "cvae")
+ARCHS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian", "mse")
+# Bounds of the Gaussian decoder's log-variance (std from 0.0067 to 2.7).
+LOG_VAR_MIN, LOG_VAR_MAX = -10.0, 2.0
+
 
 @dataclasses.dataclass
 class VAEConfig:
-    """Architecture of a VAE.
+    """Architecture of a model.
 
     Attributes:
         input_shape: image shape ``(H, W, C)``.
         latent_dim: size of z.
-        hidden: widths of the encoder's hidden layers; the decoder mirrors them.
+        hidden: widths of the encoder's dense layers; the decoder mirrors them.
         beta: weight of the KL term in the loss (1.0 = the ELBO).
+        model: ``vae``, ``ae`` or ``cvae``.
+        arch: ``mlp`` or ``conv``.
+        likelihood: ``bernoulli``, ``gaussian`` or ``mse``.
+        num_classes: label classes (``cvae`` only).
+        conv_filters: filters of the stride-2 conv blocks (``conv`` only;
+            empty = 32,64 for small images, 32,64,128,256 from 64 pixels up).
+        batch_norm: batch normalisation in the conv blocks.
     """
 
     input_shape: Tuple[int, int, int] = (28, 28, 1)
     latent_dim: int = 128
     hidden: Tuple[int, ...] = (512, 256)
     beta: float = 1.0
+    model: str = "vae"
+    arch: str = "mlp"
+    likelihood: str = "bernoulli"
+    num_classes: int = 0
+    conv_filters: Tuple[int, ...] = ()
+    batch_norm: bool = False
 
     def __post_init__(self):
         self.input_shape = tuple(int(v) for v in self.input_shape)
         self.hidden = tuple(int(v) for v in self.hidden)
+        self.conv_filters = tuple(int(v) for v in self.conv_filters)
         self.latent_dim = int(self.latent_dim)
         self.beta = float(self.beta)
+        self.num_classes = int(self.num_classes)
+        self.batch_norm = bool(self.batch_norm)
         if len(self.input_shape) != 3 or min(self.input_shape) < 1:
-            raise TfvaeError(
-                f"input_shape must be (H, W, C) with positive sizes, got {self.input_shape}"
-            )
+            raise TfvaeError(f"input_shape must be (H, W, C) with positive sizes, got {self.input_shape}")
         if self.latent_dim < 1:
             raise TfvaeError(f"latent_dim must be a positive integer, got {self.latent_dim}")
         if not self.hidden or min(self.hidden) < 1:
             raise TfvaeError(f"hidden must be positive layer widths like 512,256, got {self.hidden}")
         if not math.isfinite(self.beta) or self.beta < 0:
             raise TfvaeError(f"beta must be a finite number >= 0, got {self.beta}")
+        for name, allowed in (("model", MODEL_KINDS), ("arch", ARCHS), ("likelihood", LIKELIHOODS)):
+            if getattr(self, name) not in allowed:
+                raise TfvaeError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.model == "cvae" and self.num_classes < 2:
+            raise TfvaeError(f"a cvae needs labelled data with >= 2 classes, got {self.num_classes}")
+        if self.model != "cvae":
+            self.num_classes = 0
+        if self.arch == "conv" and not self.conv_filters:
+            self.conv_filters = (32, 64) if min(self.input_shape[:2]) < 64 else (32, 64, 128, 256)
+        if self.conv_filters and min(self.conv_filters) < 1:
+            raise TfvaeError(f"conv_filters must be positive, got {self.conv_filters}")
+
+    @property
+    def conditional(self):
+        return self.model == "cvae"
 
     def to_dict(self):
         d = dataclasses.asdict(self)
-        d["input_shape"] = list(self.input_shape)
-        d["hidden"] = list(self.hidden)
+        for k in ("input_shape", "hidden", "conv_filters"):
+            d[k] = list(d[k])
         return d
 
+    @classmethod
+    def from_dict(cls, d):
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
-def _mlp(widths, name):
-    return [keras.layers.Dense(w, activation="relu", name=f"{name}_dense_{i}") for i, w in enumerate(widths)]
+
+# ------------------------------------------------------------ networks
+def _dense_stack(widths, prefix):
+    return [keras.layers.Dense(w, activation="relu", name=f"{prefix}_dense_{i}") for i, w in enumerate(widths)]
 
 
+def _conv_down(filters, batch_norm):
+    layers = []
+    for i, f in enumerate(filters):
+        layers.append(keras.layers.Conv2D(f, 4, strides=2, padding="same", name=f"enc_conv_{i}"))
+        if batch_norm:
+            layers.append(keras.layers.BatchNormalization(name=f"enc_bn_{i}"))
+        layers.append(keras.layers.ReLU())
+    return layers
+
+
+def build_encoder(cfg, out_dim):
+    """Encoder network: images (plus label planes for a cvae) -> ``out_dim`` numbers."""
+    h, w, c = cfg.input_shape
+    k = cfg.num_classes
+    if cfg.arch == "mlp":
+        inputs = [keras.layers.Input((h * w * c + k,))] if k else [keras.layers.Input(cfg.input_shape), keras.layers.Flatten()]
+        body = _dense_stack(cfg.hidden, "enc")
+    else:
+        inputs = [keras.layers.Input((h, w, c + k))]
+        body = _conv_down(cfg.conv_filters, cfg.batch_norm) + [keras.layers.Flatten()] + _dense_stack(cfg.hidden, "enc")
+    return keras.Sequential(inputs + body + [keras.layers.Dense(out_dim, name="enc_stats")], name="encoder")
+
+
+def build_decoder(cfg, out_channels):
+    """Decoder network: z (plus one-hot label for a cvae) -> ``[H, W, out_channels]`` raw outputs."""
+    h, w, _ = cfg.input_shape
+    layers = [keras.layers.Input((cfg.latent_dim + cfg.num_classes,))] + _dense_stack(tuple(reversed(cfg.hidden)), "dec")
+    if cfg.arch == "mlp":
+        layers += [keras.layers.Dense(h * w * out_channels, name="dec_out"), keras.layers.Reshape((h, w, out_channels))]
+    else:
+        n = len(cfg.conv_filters)
+        h0, w0 = -(-h // 2**n), -(-w // 2**n)
+        f_last = cfg.conv_filters[-1]
+        layers += [keras.layers.Dense(h0 * w0 * f_last, activation="relu", name="dec_project"),
+                   keras.layers.Reshape((h0, w0, f_last))]
+        for i, f in enumerate(reversed(cfg.conv_filters[:-1])):
+            layers.append(keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", name=f"dec_deconv_{i}"))
+            if cfg.batch_norm:
+                layers.append(keras.layers.BatchNormalization(name=f"dec_bn_{i}"))
+            layers.append(keras.layers.ReLU())
+        layers.append(keras.layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", name="dec_out"))
+        if (h0 * 2**n, w0 * 2**n) != (h, w):
+            layers.append(keras.layers.Cropping2D(((0, h0 * 2**n - h), (0, w0 * 2**n - w))))
+    return keras.Sequential(layers, name="decoder")
+
+
+# ---------------------------------------------------------------- model
 @keras.saving.register_keras_serializable(package="tfvae")
 class VAE(keras.Model):
-    """Variational auto-encoder with a Bernoulli decoder and a N(0, I) prior.
+    """VAE / AE / CVAE with a N(0, I) prior and a Bernoulli, Gaussian or L2 decoder.
 
-    The loss per example is ``sum_pixels CE(x, logits) + beta * KL(q(z|x) || p(z))``
-    (nats), averaged over the batch.
+    The loss per example is ``-log p(x | z) + beta * KL(q(z | x) || p(z))`` in
+    nats (an AE has no KL term and a deterministic z), averaged over the batch.
+    Data are images, or ``(images, labels)`` pairs (labels required by a cvae).
 
     Args:
         input_shape: image shape ``(H, W, C)``; inputs are floats in [0, 1].
         latent_dim: size of z.
-        hidden: encoder hidden widths (the decoder mirrors them).
+        hidden: dense widths of the encoder (the decoder mirrors them).
         beta: KL weight.
+        **kwargs: the other ``VAEConfig`` fields (``model``, ``arch``,
+            ``likelihood``, ``num_classes``, ``conv_filters``, ``batch_norm``)
+            and ``keras.Model`` arguments.
     """
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim=128, hidden=(512, 256), beta=1.0, **kwargs):
+        fields = {k: kwargs.pop(k) for k in list(kwargs) if k in VAEConfig.__dataclass_fields__}
         super().__init__(**kwargs)
-        self.config = VAEConfig(input_shape=input_shape, latent_dim=latent_dim, hidden=hidden, beta=beta)
+        self.config = VAEConfig(input_shape=input_shape, latent_dim=latent_dim, hidden=hidden, beta=beta, **fields)
         cfg = self.config
-        n_pixels = int(math.prod(cfg.input_shape))
-
-        self.encoder = keras.Sequential(
-            [keras.layers.Input(cfg.input_shape), keras.layers.Flatten()]
-            + _mlp(cfg.hidden, "enc")
-            + [keras.layers.Dense(2 * cfg.latent_dim, name="enc_stats")],
-            name="encoder",
-        )
-        self.decoder = keras.Sequential(
-            [keras.layers.Input((cfg.latent_dim,))]
-            + _mlp(tuple(reversed(cfg.hidden)), "dec")
-            + [keras.layers.Dense(n_pixels, name="dec_logits"), keras.layers.Reshape(cfg.input_shape)],
-            name="decoder",
-        )
+        channels = cfg.input_shape[-1]
+        stats = cfg.latent_dim if cfg.model == "ae" else 2 * cfg.latent_dim
+        self.encoder = build_encoder(cfg, stats)
+        self.decoder = build_decoder(cfg, 2 * channels if cfg.likelihood == "gaussian" else channels)
         # A variable, so KL warm-up can change it without retracing.
         self.beta = keras.Variable(cfg.beta, trainable=False, name="beta", dtype="float32")
         self.seed_generator = keras.random.SeedGenerator(seed=None, name="sampling_seed")
@@ -106,9 +197,37 @@ class VAE(keras.Model):
     def latent_dim(self):
         return self.config.latent_dim
 
-    def encode(self, x):
-        """Returns ``(z_mean, z_log_var)``, each ``[batch, latent_dim]``."""
-        stats = self.encoder(x)
+    @property
+    def num_classes(self):
+        return self.config.num_classes
+
+    @property
+    def can_sample(self):
+        return self.config.model != "ae"
+
+    def _one_hot(self, labels, n):
+        if labels is None:
+            raise TfvaeError("a cvae needs labels: pass (images, labels) or label=")
+        labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
+        return tf.broadcast_to(tf.one_hot(labels, self.num_classes), [n, self.num_classes]) \
+            if labels.shape.rank == 1 and labels.shape[0] == 1 else tf.one_hot(labels, self.num_classes)
+
+    def encode(self, x, labels=None, training=False):
+        """Returns ``(z_mean, z_log_var)``, each ``[batch, latent_dim]``.
+
+        An AE returns its code and a zero log-variance.
+        """
+        x = tf.convert_to_tensor(x, tf.float32)
+        if self.config.conditional:
+            y = self._one_hot(labels, tf.shape(x)[0])
+            if self.config.arch == "mlp":
+                x = tf.concat([tf.reshape(x, [tf.shape(x)[0], -1]), y], axis=-1)
+            else:
+                planes = tf.ones_like(x[..., :1]) * y[:, None, None, :]
+                x = tf.concat([x, planes], axis=-1)
+        stats = self.encoder(x, training=training)
+        if self.config.model == "ae":
+            return stats, tf.zeros_like(stats)
         z_mean, z_log_var = tf.split(stats, 2, axis=-1)
         return z_mean, z_log_var
 
@@ -117,51 +236,87 @@ class VAE(keras.Model):
         eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
         return z_mean + tf.exp(0.5 * z_log_var) * eps
 
-    def decode_logits(self, z):
-        """Decoder logits, ``[batch, H, W, C]``."""
-        return self.decoder(z)
+    def decoder_output(self, z, labels=None, training=False):
+        """Raw decoder output (logits, or mean and log-variance parameters), ``[batch, H, W, C']``."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        if self.config.conditional:
+            z = tf.concat([z, self._one_hot(labels, tf.shape(z)[0])], axis=-1)
+        return self.decoder(z, training=training)
 
-    def decode(self, z):
-        """Bernoulli means (pixel probabilities) in [0, 1], ``[batch, H, W, C]``."""
-        return tf.sigmoid(self.decode_logits(z))
+    def decode_logits(self, z, labels=None):
+        """Decoder logits of a Bernoulli model (the raw output for the others)."""
+        return self.decoder_output(z, labels)
 
-    def call(self, x, training=False):
-        """Reconstruction probabilities of ``x``, decoded from ``z_mean``."""
-        if isinstance(x, (tuple, list)):
-            x = x[0]
-        z_mean, _ = self.encode(x)
-        return self.decode(z_mean)
+    def mean_image(self, raw):
+        """Decoder means in [0, 1] from the raw output."""
+        c = self.config.input_shape[-1]
+        return tf.sigmoid(raw[..., :c])
 
-    def sample(self, n, temperature=1.0, seed=None):
+    def log_likelihood(self, x, raw):
+        """``log p(x | z)`` per example (nats; for ``mse``, minus the squared error)."""
+        c = self.config.input_shape[-1]
+        if self.config.likelihood == "bernoulli":
+            return -losses.bernoulli_nll(x, raw)
+        if self.config.likelihood == "gaussian":
+            log_var = LOG_VAR_MIN + (LOG_VAR_MAX - LOG_VAR_MIN) * tf.sigmoid(raw[..., c:])
+            return -losses.gaussian_nll(x, tf.sigmoid(raw[..., :c]), log_var)
+        return -losses.squared_error(x, tf.sigmoid(raw))
+
+    def decode(self, z, labels=None):
+        """Decoder means (pixel probabilities for Bernoulli) in [0, 1], ``[batch, H, W, C]``."""
+        return self.mean_image(self.decoder_output(z, labels))
+
+    def call(self, inputs, training=False):
+        """Reconstructions of ``inputs`` (images, or ``(images, labels)``), decoded from ``z_mean``."""
+        x, y = self._unpack(inputs)
+        z_mean, _ = self.encode(x, y, training=training)
+        return self.decode(z_mean, y)
+
+    def sample(self, n, temperature=1.0, seed=None, labels=None):
         """Decodes ``n`` draws of ``z ~ N(0, temperature^2 I)``.
 
         Args:
             n: number of samples.
             temperature: prior standard deviation scale (>= 0).
             seed: integer for repeatable samples.
+            labels: class of each sample (a cvae needs them; one int is repeated).
 
         Returns:
-            Tensor ``[n, H, W, C]`` of pixel probabilities.
+            Tensor ``[n, H, W, C]`` of decoder means.
         """
-        z = tf.random.stateless_normal([int(n), self.latent_dim], seed=[int(seed or 0), 7]) if seed is not None \
-            else tf.random.normal([int(n), self.latent_dim])
-        return self.decode(float(temperature) * z)
+        if not self.can_sample:
+            raise TfvaeError("a plain auto-encoder (--model ae) has no prior to sample from; "
+                             "use eval --save_images for reconstructions, or train a vae")
+        shape = [int(n), self.latent_dim]
+        z = tf.random.stateless_normal(shape, seed=[int(seed), 7]) if seed is not None else tf.random.normal(shape)
+        if labels is not None:
+            labels = tf.broadcast_to(tf.reshape(tf.constant(labels, tf.int32), [-1]), [int(n)])
+        return self.decode(float(temperature) * z, labels)
 
     # ---------------------------------------------------------- training
-    def compute_losses(self, x, training=False):
+    @staticmethod
+    def _unpack(data):
+        if isinstance(data, (tuple, list)):
+            return data[0], (data[1] if len(data) > 1 else None)
+        return data, None
+
+    def compute_losses(self, x, labels=None, training=False):
         """Per-example terms for a batch.
 
         Returns:
             dict of ``[batch]`` tensors: ``reconstruction_loss``, ``kl_loss``,
             ``loss`` and ``rmse``.
         """
-        z_mean, z_log_var = self.encode(x)
-        z = self.reparameterize(z_mean, z_log_var)
-        logits = self.decode_logits(z)
-        rec = losses.bernoulli_nll(x, logits)
-        kl = losses.kl_standard_normal(z_mean, z_log_var)
+        z_mean, z_log_var = self.encode(x, labels, training=training)
+        if self.config.model == "ae":
+            z, kl = z_mean, tf.zeros_like(z_mean[:, 0])
+        else:
+            z = self.reparameterize(z_mean, z_log_var)
+            kl = losses.kl_standard_normal(z_mean, z_log_var)
+        raw = self.decoder_output(z, labels, training=training)
+        rec = -self.log_likelihood(x, raw)
         loss = rec + self.beta * kl
-        err = tf.reshape(tf.sigmoid(logits) - tf.cast(x, logits.dtype), [tf.shape(x)[0], -1])
+        err = tf.reshape(self.mean_image(raw) - tf.cast(x, raw.dtype), [tf.shape(x)[0], -1])
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
         return {"loss": loss, "reconstruction_loss": rec, "kl_loss": kl, "rmse": rmse}
 
@@ -176,22 +331,18 @@ class VAE(keras.Model):
         self.rmse_tracker.update_state(terms["rmse"])
         return {m.name: m.result() for m in self.metrics}
 
-    @staticmethod
-    def _images(data):
-        return data[0] if isinstance(data, (tuple, list)) else data
-
     def train_step(self, data):
-        x = self._images(data)
+        x, y = self._unpack(data)
         with tf.GradientTape() as tape:
-            terms = self.compute_losses(x, training=True)
+            terms = self.compute_losses(x, y, training=True)
             loss = tf.reduce_mean(terms["loss"])
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return self._update_metrics(terms)
 
     def test_step(self, data):
-        x = self._images(data)
-        terms = self.compute_losses(x, training=False)
+        x, y = self._unpack(data)
+        terms = self.compute_losses(x, y, training=False)
         return self._update_metrics(terms)
 
     # ------------------------------------------------------- serialization
@@ -209,12 +360,13 @@ class VAE(keras.Model):
 
     def build_all(self):
         """Creates every variable (encoder, decoder) without data."""
-        self(tf.zeros((1,) + self.config.input_shape))
+        x = tf.zeros((1,) + self.config.input_shape)
+        self((x, tf.zeros([1], tf.int32)) if self.config.conditional else x)
         return self
 
 
 def build_model(model_config):
     """Builds a model from a ``VAEConfig`` or its dict form."""
     if isinstance(model_config, dict):
-        model_config = VAEConfig(**{k: v for k, v in model_config.items() if k in VAEConfig.__dataclass_fields__})
+        model_config = VAEConfig.from_dict(model_config)
     return VAE(**model_config.to_dict()).build_all()

@@ -54,6 +54,7 @@ class TrainConfig:
             (fewer Python round trips; same maths).
         lr_schedule: ``constant``, or ``cosine`` (decays to 1 % of
             ``learning_rate`` over all ``epoch`` epochs).
+        kl_warmup_epochs: raise the KL weight linearly from 0 over N epochs.
     """
 
     epoch: int = 100
@@ -69,8 +70,11 @@ class TrainConfig:
     images: bool = True
     steps_per_execution: int = 50
     lr_schedule: str = "constant"
+    kl_warmup_epochs: int = 0
 
     def __post_init__(self):
+        if int(self.kl_warmup_epochs) < 0:
+            raise TfvaeError(f"--kl_warmup_epochs must be >= 0, got {self.kl_warmup_epochs}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise TfvaeError(f"--lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if int(self.epoch) < 1:
@@ -89,18 +93,19 @@ class TrainConfig:
 
 
 # What must match for a run directory to be resumed (not the epoch count).
-_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir", "lr_schedule")  # not epoch, logging or speed knobs
+_RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir", "lr_schedule", "kl_warmup_epochs")  # not epoch, logging or speed knobs
 
 
 def _resume_signature(cfg):
     return {
-        "model": models.VAEConfig(**cfg["model"]).to_dict(),
+        "model": models.VAEConfig.from_dict(cfg["model"]).to_dict(),
         "data": data.DataConfig(**cfg["data"]).to_dict(),
         "train": {k: cfg["train"].get(k) for k in _RESUME_KEYS},
     }
 
 
 def default_run_dir(dataset, model_name="vae"):
+    """``runs/<dataset>-<model>-<YYYYmmdd-HHMMSS>``."""
     slug = re.sub(r"[^A-Za-z0-9_]+", "_", dataset).strip("_") or "data"
     return os.path.join("runs", f"{slug}-{model_name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
 
@@ -139,8 +144,11 @@ class TensorBoardWriter(keras.callbacks.Callback):
         image_dir: if set, also save the two pictures as PNGs there.
     """
 
-    def __init__(self, log_dir, fixed_batch, fixed_noise, log_every=100, image_dir=None):
+    def __init__(self, log_dir, fixed_batch, fixed_noise, log_every=100, image_dir=None,
+                 fixed_labels=None, noise_labels=None):
         super().__init__()
+        self.fixed_labels = fixed_labels
+        self.noise_labels = noise_labels
         self.train_writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
         self.val_writer = tf.summary.create_file_writer(os.path.join(log_dir, "val"))
         self.fixed_batch = fixed_batch
@@ -183,16 +191,40 @@ class TensorBoardWriter(keras.callbacks.Callback):
             for k in METRICS:
                 if f"val_{k}" in logs:
                     tf.summary.scalar(f"epoch_{k}", float(logs[f"val_{k}"]))
-            recon = self.model(self.fixed_batch).numpy()
+            conditional = self.model.config.conditional
+            inputs = (self.fixed_batch, self.fixed_labels) if conditional else self.fixed_batch
+            recon = self.model(inputs).numpy()
             pairs = viz.pairs_grid(self.fixed_batch, recon, ncol=len(self.fixed_batch))
-            samples = viz.make_grid(self.model.decode(self.fixed_noise).numpy(), nrow=8)
             tf.summary.image("reconstructions", pairs[None], step=step)
-            tf.summary.image("prior_samples", samples[None], step=step)
+            samples = None
+            if self.model.can_sample:
+                decoded = self.model.decode(self.fixed_noise, self.noise_labels if conditional else None).numpy()
+                samples = viz.make_grid(decoded, nrow=8)
+                tf.summary.image("prior_samples", samples[None], step=step)
         self.train_writer.flush()
         self.val_writer.flush()
         if self.image_dir:
             viz.save_png(os.path.join(self.image_dir, f"recon_epoch_{step:03d}.png"), pairs, scale=2)
-            viz.save_png(os.path.join(self.image_dir, f"samples_epoch_{step:03d}.png"), samples, scale=2)
+            if samples is not None:
+                viz.save_png(os.path.join(self.image_dir, f"samples_epoch_{step:03d}.png"), samples, scale=2)
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Raises the KL weight linearly from 0 to ``beta`` over the first ``epochs`` epochs.
+
+    Epoch ``e`` (0-based) trains with ``beta * min(1, e / epochs)``; losses
+    logged during warm-up use that weight.
+    """
+
+    def __init__(self, beta, epochs):
+        super().__init__()
+        self.target, self.epochs = float(beta), int(epochs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.beta.assign(self.target * min(1.0, epoch / self.epochs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["beta"] = float(self.model.beta.numpy())
 
 
 class RunRecorder(keras.callbacks.Callback):
@@ -230,6 +262,8 @@ class RunRecorder(keras.callbacks.Callback):
             "epoch_seconds": round(float(logs.get("epoch_seconds", math.nan)), 4),
             "val_seconds": round(float(logs.get("val_seconds", math.nan)), 4),
         }
+        if "beta" in logs:
+            entry["beta"] = logs["beta"]
         val_loss = entry["val"].get("loss", loss)
         state = {"epoch": number, "val_loss": val_loss, "step": int(self.model.optimizer.iterations.numpy())}
         if val_loss < self.best_val:
@@ -315,11 +349,11 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     source = None
     if tc.load_weight_dir:
         source = checkpoints.resolve(tc.load_weight_dir)
-        base = checkpoints.read_config(source)["model"]
+        base = models.VAEConfig.from_dict(checkpoints.read_config(source)["model"]).to_dict()
         model_dict = _compatible_model_config(base, model_overrides)
     else:
-        model_dict = models.VAEConfig().to_dict()
-        model_dict.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in model_overrides.items() if v is not None})
+        # Unset fields take VAEConfig's defaults once the data's shape is known.
+        model_dict = {k: v for k, v in model_overrides.items() if v is not None}
 
     train_split, val_split, info = data.load_splits(data_config)
     if source and tuple(model_dict["input_shape"]) != info.input_shape:
@@ -328,9 +362,14 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
             f"dataset {data_config.dataset} has {info.input_shape}; pick matching data or other weights"
         )
     model_dict["input_shape"] = list(info.input_shape)
-    model_config = models.VAEConfig(**model_dict)
+    if model_dict.get("model") == "cvae" and not source:
+        model_dict["num_classes"] = info.num_classes
+    model_config = models.VAEConfig.from_dict(model_dict)
+    if model_config.conditional and info.num_classes > model_config.num_classes:
+        raise TfvaeError(f"dataset {data_config.dataset} has {info.num_classes} classes, the loaded cvae "
+                         f"{model_config.num_classes}; use matching data")
 
-    run_dir = tc.run_dir or default_run_dir(data_config.dataset)
+    run_dir = tc.run_dir or default_run_dir(data_config.dataset, model_config.model)
     config = {
         "model": model_config.to_dict(),
         "data": data_config.to_dict(),
@@ -376,17 +415,21 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
                                  binarize=data_config.binarize)
     val_ds = data.make_dataset(val_split, tc.batch, seed=data.EVAL_BINARIZE_SEED,
                                binarize=data_config.binarize, fixed_draw=True)
-    fixed = next(iter(data.make_dataset(val_split.take(10), 10, seed=data.EVAL_BINARIZE_SEED,
-                                        binarize=data_config.binarize, fixed_draw=True)))[0]
+    fixed, fixed_labels = next(iter(data.make_dataset(val_split.take(10), 10, seed=data.EVAL_BINARIZE_SEED,
+                                                      binarize=data_config.binarize, fixed_draw=True)))
     noise = tf.random.stateless_normal([64, model_config.latent_dim], seed=[tc.seed, 99])
+    noise_labels = tf.range(64) % max(1, model_config.num_classes)
 
     log_dir = tc.log_dir or os.path.join(run_dir, "logs")
     callbacks = [
         EpochTimer(),
         TensorBoardWriter(log_dir, fixed, noise, tc.log_every,
-                          image_dir=os.path.join(run_dir, "images") if tc.images else None),
+                          image_dir=os.path.join(run_dir, "images") if tc.images else None,
+                          fixed_labels=fixed_labels, noise_labels=noise_labels),
         RunRecorder(run_dir, {k: config[k] for k in ("model", "data")}, history, best_val, tc.save_weight_dir),
     ]
+    if tc.kl_warmup_epochs:
+        callbacks.insert(0, KLWarmup(model_config.beta, tc.kl_warmup_epochs))
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     print(
