@@ -76,11 +76,24 @@ def add_train_parser(sub):
     p.add_argument("--learning_rate", type=_positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
     p.add_argument("--lr_schedule", choices=["constant", "cosine"], default="constant",
                    help="learning-rate schedule: constant, or cosine decay to 1%% over the run (default constant)")
-    p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist or idx:DIR (default mnist)")
+    p.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist, freyface, olivetti, idx:DIR or folder:DIR (default mnist)")
     p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR)")
     p.add_argument("--latent_dim", type=_positive_int, default=None, help="latent size (default 128)")
     p.add_argument("--hidden", type=_int_list, default=None, help="encoder hidden widths, decoder mirrors (default 512,256)")
     p.add_argument("--beta", type=_nonneg_float, default=None, help="KL weight (default 1.0)")
+    p.add_argument("--model", choices=["vae", "ae", "cvae"], default=None,
+                   help="vae (default), ae (plain auto-encoder) or cvae (label-conditional VAE)")
+    p.add_argument("--arch", choices=["mlp", "conv"], default=None, help="mlp (default) or conv")
+    p.add_argument("--likelihood", choices=["bernoulli", "gaussian", "mse"], default=None,
+                   help="decoder: bernoulli (default), gaussian (learned variance) or mse (fixed-variance L2)")
+    p.add_argument("--conv_filters", type=_int_list, default=None,
+                   help="filters of the stride-2 conv blocks (default 32,64; 32,64,128,256 for 64x64 and up)")
+    p.add_argument("--batch_norm", action="store_const", const=True, default=None,
+                   help="batch normalisation in the conv blocks")
+    p.add_argument("--kl_warmup_epochs", type=_nonneg_int, default=0,
+                   help="raise the KL weight linearly from 0 to --beta over N epochs (default 0: off)")
+    p.add_argument("--image_size", type=_int_list, default=None, help="H,W to resize folder: images to")
+    p.add_argument("--channels", type=int, choices=[1, 3], default=1, help="folder: images as 1 (gray) or 3 (RGB)")
     p.add_argument("--binarize", choices=["none", "dynamic", "static"], default="none",
                    help="binarize pixels: none, dynamic (fresh draw per visit) or static (default none)")
     p.add_argument("--validation_holdout", type=_nonneg_int, default=0,
@@ -108,16 +121,18 @@ def cmd_train(args):
     data_config = data.DataConfig(
         dataset=args.dataset, data_dir=args.data_dir, binarize=args.binarize,
         validation_holdout=args.validation_holdout, train_examples=args.train_examples,
-        val_examples=args.val_examples,
+        val_examples=args.val_examples, image_size=args.image_size, channels=args.channels,
     )
     train_config = training.TrainConfig(
         epoch=args.epoch, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed,
         log_every=args.log_every, run_dir=args.run_dir, log_dir=args.log_dir,
         save_weight_dir=args.save_weight_dir, load_weight_dir=args.load_weight_dir,
         overwrite=args.overwrite, images=not args.no_images, steps_per_execution=args.steps_per_execution,
-        lr_schedule=args.lr_schedule,
+        lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup_epochs,
     )
-    overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta}
+    overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
+                 "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,
+                 "batch_norm": args.batch_norm}
     training.run_training(overrides, data_config, train_config)
     return 0
 
@@ -158,6 +173,8 @@ def add_generate_parser(sub):
     p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed)")
     p.add_argument("--output", default="samples.png", help="PNG path (default samples.png)")
     p.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (default 2)")
+    p.add_argument("--label", type=int, default=None,
+                   help="cvae: class of every sample (default: one row per class)")
     p.set_defaults(func=cmd_generate)
     return p
 
@@ -168,10 +185,26 @@ def cmd_generate(args):
     from tfvae import checkpoints, viz
 
     model, _, ckpt, _ = checkpoints.load_model(args.load_weight_dir)
+    if not model.can_sample:
+        raise TfvaeError(f"{ckpt} holds a plain auto-encoder (--model ae): it has no prior to sample from; "
+                         "use 'tfvae eval --save_images' for reconstructions")
     seed = args.seed if args.seed is not None else random.randrange(2**31)
-    images = model.sample(args.num, temperature=args.temperature, seed=seed).numpy()
-    viz.save_png(args.output, viz.make_grid(images, nrow=args.nrow), scale=args.scale)
-    print(f"tfvae: wrote {args.num} samples (T={args.temperature}, seed {seed}) from {ckpt} to {args.output}")
+    num, nrow, labels = args.num, args.nrow, None
+    if model.config.conditional:
+        k = model.num_classes
+        if args.label is not None:
+            if not 0 <= args.label < k:
+                raise TfvaeError(f"--label {args.label} is out of range: this cvae has classes 0..{k - 1}")
+            labels = [args.label] * num
+        else:  # one row per class
+            nrow = max(1, num // k)
+            num = nrow * k
+            labels = [c for c in range(k) for _ in range(nrow)]
+    elif args.label is not None:
+        raise TfvaeError("--label needs a conditional model (--model cvae); this one is unconditional")
+    images = model.sample(num, temperature=args.temperature, seed=seed, labels=labels).numpy()
+    viz.save_png(args.output, viz.make_grid(images, nrow=nrow), scale=args.scale)
+    print(f"tfvae: wrote {num} samples (T={args.temperature}, seed {seed}) from {ckpt} to {args.output}")
     return 0
 
 
