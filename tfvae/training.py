@@ -277,6 +277,21 @@ class RunRecorder(keras.callbacks.Callback):
 
 
 # -------------------------------------------------------------------- run
+def finish_images(run_dir, history, title=""):
+    """End-of-run pictures in ``<run_dir>/images``: samples.gif, elbo_curve.png, loss_curves.png."""
+    import glob
+
+    from tfvae import plots
+
+    image_dir = os.path.join(run_dir, "images")
+    frames = sorted(glob.glob(os.path.join(image_dir, "samples_epoch_*.png")))
+    if frames:
+        viz.save_gif([viz.load_png(f) for f in frames], os.path.join(image_dir, "samples.gif"))
+    if history:
+        plots.elbo_curve(history, os.path.join(image_dir, "elbo_curve.png"), title)
+        plots.loss_curves(history, os.path.join(image_dir, "loss_curves.png"), title)
+
+
 def _compatible_model_config(base, overrides):
     """Checks explicit flags against a loaded model config; returns the merged config."""
     merged = dict(base)
@@ -440,6 +455,8 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     model.fit(train_ds, validation_data=val_ds, epochs=tc.epoch, initial_epoch=initial_epoch,
               callbacks=callbacks, verbose=verbose, shuffle=False)
     history = callbacks[-1].history
+    if tc.images:
+        finish_images(run_dir, history, f"{info.name} {model_config.model} z={model_config.latent_dim}")
     last = history[-1]
     print(
         f"tfvae: done: epoch {last['epoch']} val loss {last['val'].get('loss', float('nan')):.2f} nats; "

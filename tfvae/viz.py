@@ -59,3 +59,20 @@ def save_png(path, grid, scale=1):
     with io.atomic_path(path, ".png") as tmp:
         pil.save(tmp, format="PNG")
     return path
+
+
+def save_gif(frames, path, duration_ms=300):
+    """An animated GIF of float grids (``[H, W, C]`` in [0, 1]), atomically."""
+    imgs = []
+    for f in frames:
+        a = to_uint8(f)
+        imgs.append(Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a))
+    with io.atomic_path(path, ".gif") as tmp:
+        imgs[0].save(tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=duration_ms, loop=0)
+    return path
+
+
+def load_png(path):
+    """A PNG as floats in [0, 1], ``[H, W, C]``."""
+    a = np.asarray(Image.open(path), np.float32) / 255.0
+    return a[..., None] if a.ndim == 2 else a
