@@ -55,6 +55,7 @@ class TrainConfig:
         lr_schedule: ``constant``, or ``cosine`` (decays to 1 % of
             ``learning_rate`` over all ``epoch`` epochs).
         kl_warmup_epochs: raise the KL weight linearly from 0 over N epochs.
+        deterministic: TF op determinism: the same seed gives identical runs.
     """
 
     epoch: int = 100
@@ -71,6 +72,7 @@ class TrainConfig:
     steps_per_execution: int = 50
     lr_schedule: str = "constant"
     kl_warmup_epochs: int = 0
+    deterministic: bool = False
 
     def __post_init__(self):
         if int(self.kl_warmup_epochs) < 0:
@@ -252,8 +254,8 @@ class RunRecorder(keras.callbacks.Callback):
         loss = float(logs.get("loss", math.nan))
         if not math.isfinite(loss):
             raise TfvaeError(
-                f"non-finite training loss at epoch {number}; lower --learning_rate "
-                "(the last good checkpoint is kept)"
+                f"non-finite training loss at epoch {number} (by step {int(self.model.optimizer.iterations.numpy())}); "
+                "lower --learning_rate (the last good checkpoint is kept)"
             )
         entry = {
             "epoch": number,
@@ -266,14 +268,17 @@ class RunRecorder(keras.callbacks.Callback):
             entry["beta"] = logs["beta"]
         val_loss = entry["val"].get("loss", loss)
         state = {"epoch": number, "val_loss": val_loss, "step": int(self.model.optimizer.iterations.numpy())}
+        # Order matters for crash safety: history first, epoch checkpoint last. A
+        # resume truncates history to the newest loadable checkpoint, so a kill
+        # between the writes loses at most this epoch and never leaves a gap.
+        self.history.append(entry)
+        io.write_json(os.path.join(self.run_dir, "history.json"), self.history)
         if val_loss < self.best_val:
             self.best_val = val_loss
             checkpoints.save(os.path.join(self.ckpt_dir, "best"), self.model, self.config, state)
             if self.save_weight_dir:
                 checkpoints.save(self.save_weight_dir, self.model, self.config, state)
         checkpoints.save_epoch(self.ckpt_dir, number, self.model, self.config, state, self.model.optimizer)
-        self.history.append(entry)
-        io.write_json(os.path.join(self.run_dir, "history.json"), self.history)
 
 
 # -------------------------------------------------------------------- run
@@ -397,6 +402,8 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     print(f"tfvae: run directory {os.path.abspath(run_dir)}", flush=True)
 
     keras.utils.set_random_seed(tc.seed)
+    if tc.deterministic:
+        tf.config.experimental.enable_op_determinism()
     model = models.build_model(model_config)
     compile_model(model, tc, info.n_train)
 

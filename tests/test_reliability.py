@@ -1,0 +1,73 @@
+"""Crash safety, numerical failure, repeatability."""
+
+import json
+import math
+import os
+
+import keras
+import pytest
+
+from tfvae import checkpoints, cli, training
+from tfvae.errors import TfvaeError
+
+SMALL = ["--dataset", "mnist", "--train_examples", "500", "--val_examples", "100", "--latent_dim", "4",
+         "--hidden", "32", "--no_images"]
+
+
+def _metrics(run):
+    return [(h["epoch"], h["train"], h["val"]) for h in json.loads((run / "history.json").read_text())]
+
+
+def test_deterministic_runs_repeat(tmp_path, tfds_dir):
+    for name in ("a", "b"):
+        assert cli.main(["train", "--epoch", "2", "--seed", "7", "--deterministic", "--run_dir",
+                         str(tmp_path / name)] + SMALL) == 0
+    assert _metrics(tmp_path / "a") == _metrics(tmp_path / "b")
+
+
+def test_corrupt_latest_checkpoint_falls_back(tmp_path, tfds_dir, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--epoch", "2", "--run_dir", str(run)] + SMALL) == 0
+    weights = run / "checkpoints" / "epoch-0002" / "model.weights.h5"
+    with open(weights, "r+b") as f:
+        f.truncate(os.path.getsize(weights) // 3)
+    capsys.readouterr()
+    assert cli.main(["train", "--epoch", "3", "--run_dir", str(run)] + SMALL) == 0
+    out = capsys.readouterr().out
+    assert "unreadable" in out and "resuming" in out and "after epoch 1" in out
+    assert [e for e, _, _ in _metrics(run)] == [1, 2, 3]
+
+
+def test_non_finite_loss_stops_with_epoch_and_keeps_checkpoint(tmp_path):
+    rec = training.RunRecorder(str(tmp_path), {}, [])
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer="adam")
+    model.optimizer.build(model.trainable_variables)
+    rec.set_model(model)
+    with pytest.raises(TfvaeError, match="non-finite training loss at epoch 3"):
+        rec.on_epoch_end(2, {"loss": math.nan, "val_loss": 1.0})
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "history.json").exists()
+
+
+def test_interrupted_write_leaves_old_checkpoint(tmp_path):
+    from tfvae import models
+
+    model = models.build_model({"latent_dim": 2, "hidden": [8]})
+    path = tmp_path / "ckpt"
+    checkpoints.save(str(path), model, {"model": model.config.to_dict()}, {"epoch": 1})
+
+    class Boom(Exception):
+        pass
+
+    def broken_save(*a, **k):
+        raise Boom()
+
+    original = checkpoints.io.write_json
+    checkpoints.io.write_json = broken_save
+    try:
+        with pytest.raises(Boom):
+            checkpoints.save(str(path), model, {"model": model.config.to_dict()}, {"epoch": 2})
+    finally:
+        checkpoints.io.write_json = original
+    assert checkpoints.read_state(str(path)) == {"epoch": 1}
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp")]
