@@ -101,6 +101,8 @@ def add_train_parser(sub):
     p.add_argument("--train_examples", type=_nonneg_int, default=0, help="use only the first N training examples")
     p.add_argument("--val_examples", type=_nonneg_int, default=0, help="use only the first N validation examples")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="TF op determinism: with the same --seed, runs repeat exactly (a little slower)")
     p.add_argument("--log_every", type=_positive_int, default=100, help="batch-level TensorBoard interval in steps")
     p.add_argument("--run_dir", default=None, help="run directory (default runs/<dataset>-vae-<time>)")
     p.add_argument("--log_dir", default=None, help="TensorBoard root (default <run_dir>/logs)")
@@ -129,6 +131,7 @@ def cmd_train(args):
         save_weight_dir=args.save_weight_dir, load_weight_dir=args.load_weight_dir,
         overwrite=args.overwrite, images=not args.no_images, steps_per_execution=args.steps_per_execution,
         lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup_epochs,
+        deterministic=args.deterministic,
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
                  "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,
@@ -208,7 +211,77 @@ def cmd_generate(args):
     return 0
 
 
-COMMANDS = [add_train_parser, add_eval_parser, add_generate_parser]
+
+def add_viz_parser(sub):
+    p = sub.add_parser("viz", help="pictures of a trained model's latent space",
+                       description="manifold.png, latent_scatter.png, interpolation.png (and class_grid.png for a cvae).")
+    p.add_argument("--load_weight_dir", default="better_weight",
+                   help="run dir, checkpoint dir or name under weights/ (default better_weight)")
+    p.add_argument("--output_dir", default=None, help="where to write (default <run or weights dir>/viz)")
+    p.add_argument("--num_examples", type=_positive_int, default=5000, help="test examples to encode (default 5000)")
+    p.add_argument("--grid", type=_positive_int, default=20, help="manifold grid size n (default 20)")
+    p.set_defaults(func=cmd_viz)
+    return p
+
+
+def cmd_viz(args):
+    from tfvae import latent
+
+    latent.run_viz(args)
+    return 0
+
+
+def _float_list(s):
+    try:
+        v = tuple(float(p) for p in s.split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.5,1, got {s!r}") from None
+    if not v or min(v) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {s!r}")
+    return v
+
+
+def add_sweep_parser(sub):
+    p = sub.add_parser("sweep", help="train and evaluate a grid of latent sizes / betas / models",
+                       description="Kingma & Welling's latent-dimension sweep: results.csv, results.md, lower_bound.png.")
+    p.add_argument("--dataset", default="mnist", help="dataset (default mnist)")
+    p.add_argument("--data_dir", default=None, help="data directory (TFDS, or the .mat file's directory)")
+    p.add_argument("--latent_dims", type=_int_list, default=(2, 5, 10, 20), help="default 2,5,10,20")
+    p.add_argument("--betas", type=_float_list, default=(1.0,), help="default 1.0")
+    p.add_argument("--models", default="vae", type=lambda s: tuple(m for m in s.split(",") if m),
+                   help="comma-separated model kinds (vae, cvae; default vae)")
+    p.add_argument("--epoch", type=_positive_int, default=10, help="epochs per configuration (default 10)")
+    p.add_argument("--out", required=True, help="sweep directory")
+    p.add_argument("--arch", choices=["mlp", "conv"], default=None)
+    p.add_argument("--likelihood", choices=["bernoulli", "gaussian", "mse"], default=None)
+    p.add_argument("--hidden", type=_int_list, default=None)
+    p.add_argument("--binarize", choices=["none", "dynamic", "static"], default="none")
+    p.add_argument("--batch", type=_positive_int, default=100)
+    p.add_argument("--learning_rate", type=_positive_float, default=1e-3)
+    p.add_argument("--kl_warmup_epochs", type=_nonneg_int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train_examples", type=_nonneg_int, default=0)
+    p.add_argument("--val_examples", type=_nonneg_int, default=0)
+    p.add_argument("--eval_examples", type=_positive_int, default=None, help="test images to evaluate (default all)")
+    p.add_argument("--iwae_samples", type=_positive_int, default=1000, help="K for the NLL (default 1000)")
+    p.set_defaults(func=cmd_sweep)
+    return p
+
+
+def cmd_sweep(args):
+    from tfvae import models, sweep
+
+    bad = [m for m in args.models if m not in models.MODEL_KINDS or m == "ae"]
+    if bad or not args.models:
+        raise TfvaeError(f"--models takes vae and/or cvae (an ae has no ELBO to sweep), got {','.join(args.models)}")
+    sweep.run_sweep(args)
+    return 0
+
+
+from tfvae import export, serving  # noqa: E402  (neither imports TensorFlow at import time)
+
+COMMANDS = [add_train_parser, add_eval_parser, add_generate_parser, add_viz_parser, add_sweep_parser,
+            export.add_export_parser, serving.add_sample_remote_parser]
 
 
 def build_parser():

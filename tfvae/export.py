@@ -1,0 +1,383 @@
+"""Export for TensorFlow Serving: ``tfvae export``.
+
+A trained model becomes two versioned SavedModels that need no tfvae to run::
+
+    DIR/decoder/<version>/     z [None, latent_dim] (+ label [None] int64 for a cvae)
+                               -> images [None, H, W, C], decoder means in [0, 1]
+    DIR/encoder/<version>/     images [None, H, W, C] in [0, 1] (+ label)
+                               -> z_mean, z_log_var [None, latent_dim]
+    DIR/models.config          TF Serving model config (both models)
+    DIR/batching_parameters.txt
+    DIR/SERVING.md             how to serve and call them
+
+Each SavedModel is a ``tf.Module`` holding one ``tf.function`` with an
+``input_signature`` (calling ``model.decode`` or ``model.encode``, so it
+serves exactly what the Keras model computes) and the variables of the Keras
+sub-model it reads, saved as the ``serving_default`` signature (tag
+``serve``). A version is written into a temporary directory beside its final
+place and renamed there once both models are complete, so a server watching
+``DIR`` never loads a half-written version.
+
+TensorFlow is imported only when an export runs: ``import tfvae.cli`` stays cheap.
+"""
+
+import contextlib
+import os
+
+from tfvae import io
+from tfvae.errors import TfvaeError
+
+SIGNATURE = "serving_default"
+MODEL_NAMES = ("decoder", "encoder")
+REST_PORT, GRPC_PORT = 8501, 8500
+# TF Serving's server-side batching; see batching_parameters().
+MAX_BATCH_SIZE = 256
+BATCH_TIMEOUT_MICROS = 1000
+MAX_ENQUEUED_BATCHES = 100
+
+
+# ------------------------------------------------------------ signatures
+def _num_classes(model):
+    """Label classes of a conditional model (0 for an unconditional one)."""
+    return int(getattr(model, "num_classes", 0) or 0)
+
+
+def _servable(name, fn, input_signature):
+    """A ``tf.Module`` with ``serve = tf.function(fn)`` and the variables it reads.
+
+    The module tracks the ``tf.Variable`` objects the traced function captures
+    (the Keras sub-model's weights), not the Keras model itself: Keras 3
+    variables saved through a tracked Keras model are restored by
+    ``tf.saved_model.load`` but not by the session-based loaders of
+    TensorFlow Serving and ``saved_model_cli run`` ("Could not find variable";
+    keras-team/keras#20095). ``keras.export.ExportArchive`` does the same.
+    """
+    import tensorflow as tf
+
+    module = tf.Module(name=name)
+    module.serve = tf.function(fn, input_signature=input_signature)
+    module.model_variables = list(module.serve.get_concrete_function().variables)
+    return module
+
+
+def decoder_module(model):
+    """The decoder as a servable ``tf.Module``.
+
+    Args:
+        model: a built ``models.VAE``.
+
+    Returns:
+        ``tf.Module`` holding ``model.decoder``'s variables, whose ``serve`` function maps
+        ``z`` float32 ``[None, latent_dim]`` (and ``label`` int64 ``[None]``
+        when the model is conditional) to ``{"images": [None, H, W, C]}``.
+    """
+    import tensorflow as tf
+
+    latent = int(model.config.latent_dim)
+    z_spec = tf.TensorSpec([None, latent], tf.float32, name="z")
+
+    if _num_classes(model) > 0:
+        def serve(z, label):
+            z = tf.ensure_shape(z, [None, latent])
+            return {"images": model.decode(z, tf.ensure_shape(label, [None]))}
+
+        specs = [z_spec, tf.TensorSpec([None], tf.int64, name="label")]
+    else:
+        def serve(z):
+            return {"images": model.decode(tf.ensure_shape(z, [None, latent]))}
+
+        specs = [z_spec]
+    return _servable("decoder", serve, specs)
+
+
+def encoder_module(model):
+    """The encoder as a servable ``tf.Module``.
+
+    Args:
+        model: a built ``models.VAE``.
+
+    Returns:
+        ``tf.Module`` holding ``model.encoder``'s variables, whose ``serve`` function maps
+        ``images`` float32 ``[None, H, W, C]`` in [0, 1] (and ``label`` for a
+        conditional model) to ``{"z_mean": ..., "z_log_var": ...}``.
+    """
+    import tensorflow as tf
+
+    shape = [None] + [int(v) for v in model.config.input_shape]
+    x_spec = tf.TensorSpec(shape, tf.float32, name="images")
+
+    def stats(z_mean, z_log_var):
+        return {"z_mean": z_mean, "z_log_var": z_log_var}
+
+    if _num_classes(model) > 0:
+        def serve(images, label):
+            return stats(*model.encode(tf.ensure_shape(images, shape), tf.ensure_shape(label, [None])))
+
+        specs = [x_spec, tf.TensorSpec([None], tf.int64, name="label")]
+    else:
+        def serve(images):
+            return stats(*model.encode(tf.ensure_shape(images, shape)))
+
+        specs = [x_spec]
+    return _servable("encoder", serve, specs)
+
+
+# --------------------------------------------------------------- versions
+def existing_versions(export_dir):
+    """Version numbers present under ``DIR/decoder`` or ``DIR/encoder``, ascending."""
+    found = set()
+    for name in MODEL_NAMES:
+        base = os.path.join(export_dir, name)
+        if os.path.isdir(base):
+            found.update(int(e) for e in os.listdir(base) if e.isdigit() and os.path.isdir(os.path.join(base, e)))
+    return sorted(found)
+
+
+def _check_writable(export_dir):
+    """Raises ``TfvaeError`` unless ``export_dir`` is, or can be made, a writable directory."""
+    probe = export_dir
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise TfvaeError(f"--export_dir {export_dir}: {probe} is not a directory; choose another export directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise TfvaeError(f"--export_dir {export_dir}: {probe} is not writable; choose a writable directory")
+
+
+def choose_version(export_dir, version=None, overwrite=False):
+    """The version to write.
+
+    Args:
+        export_dir: the export root.
+        version: requested version, or None for one above the highest present.
+        overwrite: allow replacing an existing version.
+
+    Returns:
+        the version number (int >= 1).
+    """
+    present = existing_versions(export_dir)
+    if version is None:
+        return (present[-1] + 1) if present else 1
+    if version in present and not overwrite:
+        raise TfvaeError(
+            f"version {version} already exists in {export_dir} (decoder/{version}, encoder/{version}); "
+            f"pass --overwrite to replace it, or drop --version to write version {present[-1] + 1}"
+        )
+    return int(version)
+
+
+# ------------------------------------------------------------------ files
+def models_config(export_dir):
+    """TF Serving ``--model_config_file`` text: both models, absolute base paths."""
+    lines = ["# TensorFlow Serving model config written by 'tfvae export'.",
+             "# Each model serves the highest numbered version under its base_path.",
+             "model_config_list {"]
+    for name in MODEL_NAMES:
+        lines += ["  config {", f'    name: "{name}"', f'    base_path: "{os.path.join(export_dir, name)}"',
+                  '    model_platform: "tensorflow"', "  }"]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def batching_parameters(threads=None):
+    """TF Serving ``--batching_parameters_file`` text.
+
+    Args:
+        threads: batch threads (default: this machine's CPU cores; set it to
+            the serving machine's).
+    """
+    threads = threads or os.cpu_count() or 1
+    return (
+        "# Server-side batching for tensorflow_model_server --enable_batching.\n"
+        "# Requests arriving within batch_timeout_micros are run as one batch of up to\n"
+        "# max_batch_size rows; num_batch_threads = CPU cores of the serving machine.\n"
+        f"max_batch_size {{ value: {MAX_BATCH_SIZE} }}\n"
+        f"batch_timeout_micros {{ value: {BATCH_TIMEOUT_MICROS} }}\n"
+        f"num_batch_threads {{ value: {threads} }}\n"
+        f"max_enqueued_batches {{ value: {MAX_ENQUEUED_BATCHES} }}\n"
+    )
+
+
+def serving_readme(export_dir, model, version):
+    """``SERVING.md``: how to serve the export and call it.
+
+    Args:
+        export_dir: the export root (absolute).
+        model: the exported model (for shapes and labels).
+        version: the highest version present (the one a server serves).
+    """
+    cfg = model.config
+    latent, shape = cfg.latent_dim, list(cfg.input_shape)
+    k = _num_classes(model)
+    label = f", `label` int64 `[None]` (0..{k - 1})" if k else ""
+    label_row = ', "label": 0' if k else ""
+    label_col = ', "label": [0]' if k else ""
+    conf, batching = os.path.join(export_dir, "models.config"), os.path.join(export_dir, "batching_parameters.txt")
+    return f"""# Serving this export
+
+Written by `tfvae export` (latest version: {version}). Both models are plain
+SavedModels (tag `serve`, signature `{SIGNATURE}`); tfvae is not needed to run them.
+
+| model | inputs | outputs |
+|---|---|---|
+| `decoder` | `z` float32 `[None, {latent}]`{label} | `images` float32 `{[None] + shape}`: decoder means in [0, 1] |
+| `encoder` | `images` float32 `{[None] + shape}` in [0, 1]{label} | `z_mean`, `z_log_var` float32 `[None, {latent}]` |
+
+Shapes and dtypes are checked inside TensorFlow: a `z` of another width, an image of
+another size, or a tensor of another dtype fails with TensorFlow's `InvalidArgumentError`
+(over REST: an HTTP 400 answer `{{"error": "..."}}`; over gRPC: `INVALID_ARGUMENT`).
+Python and NumPy values passed to the signature in-process are first converted to
+the declared dtype; JSON numbers are converted by the server the same way.
+
+## TensorFlow Serving
+
+```sh
+tensorflow_model_server --rest_api_port={REST_PORT} --port={GRPC_PORT} \\
+  --model_config_file={conf} \\
+  --enable_batching --batching_parameters_file={batching}
+```
+
+With Docker (the export is mounted at `/models`, and at its own path too because
+`models.config` holds absolute base paths):
+
+```sh
+docker run -p {REST_PORT}:{REST_PORT} -p {GRPC_PORT}:{GRPC_PORT} -v {export_dir}:/models -v {export_dir}:{export_dir}:ro \\
+  tensorflow/serving --model_config_file=/models/models.config \\
+  --enable_batching --batching_parameters_file=/models/batching_parameters.txt
+```
+
+New versions written by `tfvae export` into the same directory are picked up by
+the running server (it serves the highest version).
+
+## REST
+
+```sh
+# row format: one object per example
+python -c 'import json; print(json.dumps({{"instances": [{{"z": [0.0] * {latent}{label_row}}}]}}))' |
+  curl -s -X POST -d @- http://localhost:{REST_PORT}/v1/models/decoder:predict
+# -> {{"predictions": [ <[H][W][C] nested lists> ]}}
+
+# columnar format: one array per input
+python -c 'import json; print(json.dumps({{"inputs": {{"z": [[0.0] * {latent}]{label_col}}}}}))' |
+  curl -s -X POST -d @- http://localhost:{REST_PORT}/v1/models/decoder:predict
+# -> {{"outputs": [ ... ]}}
+
+curl -s http://localhost:{REST_PORT}/v1/models/decoder/metadata   # signature_def, shapes
+curl -s http://localhost:{REST_PORT}/v1/models/decoder/versions/{version}   # status
+```
+
+Errors come back as `{{"error": "..."}}`.
+
+## Clients
+
+```sh
+tfvae sample-remote --url http://localhost:{REST_PORT} --model decoder --num 16 --output samples.png
+tfvae sample-remote --grpc localhost:{GRPC_PORT} --model decoder --num 16 --output samples.png
+```
+
+In Python without a server:
+
+```python
+import tensorflow as tf, keras
+decode = tf.saved_model.load("{os.path.join(export_dir, "decoder", str(version))}").signatures["{SIGNATURE}"]
+images = decode(z=tf.random.normal([16, {latent}]))["images"]
+layer = keras.layers.TFSMLayer("{os.path.join(export_dir, "decoder", str(version))}", call_endpoint="{SIGNATURE}")
+```
+
+Inspect: `saved_model_cli show --dir {os.path.join(export_dir, "decoder", str(version))} --all`.
+"""
+
+
+# ----------------------------------------------------------------- export
+def export_model(model, export_dir, version=None, overwrite=False):
+    """Writes the decoder and encoder SavedModels and the serving files.
+
+    Args:
+        model: a built ``models.VAE``.
+        export_dir: export root (created if missing).
+        version: version number (default: one above the highest present).
+        overwrite: replace an existing version.
+
+    Returns:
+        dict: ``version``, ``decoder`` and ``encoder`` (version directories),
+        ``files`` (the other files written).
+    """
+    import tensorflow as tf
+
+    export_dir = os.path.abspath(export_dir)
+    _check_writable(export_dir)
+    version = choose_version(export_dir, version, overwrite)
+    modules = {"decoder": decoder_module(model), "encoder": encoder_module(model)}
+    targets = {name: os.path.join(export_dir, name, str(version)) for name in MODEL_NAMES}
+    try:
+        # Both versions are written to temporary directories; both are renamed
+        # into place only when both saves succeeded.
+        with contextlib.ExitStack() as stack:
+            for name in MODEL_NAMES:
+                tmp = stack.enter_context(io.atomic_dir(targets[name]))
+                tf.saved_model.save(modules[name], tmp, signatures={SIGNATURE: modules[name].serve})
+        files = {"models.config": models_config(export_dir),
+                 "batching_parameters.txt": batching_parameters(),
+                 "SERVING.md": serving_readme(export_dir, model, existing_versions(export_dir)[-1])}
+        written = []
+        for fname, text in files.items():
+            path = os.path.join(export_dir, fname)
+            with io.atomic_path(path) as tmp:
+                with open(tmp, "w") as f:
+                    f.write(text)
+            written.append(path)
+    except (OSError, tf.errors.OpError) as e:
+        msg = getattr(e, "strerror", None) or getattr(e, "message", None) or str(e)
+        raise TfvaeError(f"--export_dir {export_dir}: cannot write the export ({str(msg).splitlines()[0][:200]}); "
+                         "choose a writable directory") from None
+    return {"version": version, **targets, "files": written}
+
+
+def _load(load_weight_dir):
+    """``checkpoints.load_model`` with a clear message for things that are not tfvae weights."""
+    from tfvae import checkpoints
+
+    if os.path.isfile(os.path.join(load_weight_dir, "saved_model.pb")):
+        raise TfvaeError(f"--load_weight_dir {load_weight_dir} is an exported SavedModel, not tfvae weights; "
+                         "pass the checkpoint or run directory it was exported from")
+    try:
+        return checkpoints.load_model(load_weight_dir)
+    except (OSError, ValueError) as e:  # unreadable or non-JSON config.json
+        raise TfvaeError(f"--load_weight_dir {load_weight_dir}: not readable tfvae weights "
+                         f"({str(e).splitlines()[0][:200]})") from None
+
+
+# -------------------------------------------------------------------- CLI
+def add_export_parser(sub):
+    """``tfvae export``: registers the subcommand on an argparse subparsers object."""
+    from tfvae.cli import _positive_int
+
+    p = sub.add_parser("export", help="export SavedModels for TensorFlow Serving",
+                       description="Write DIR/decoder/<version>/ and DIR/encoder/<version>/ SavedModels "
+                                   "(signature serving_default), a TF Serving models.config, batching "
+                                   "parameters and SERVING.md.")
+    p.add_argument("--load_weight_dir", default="better_weight",
+                   help="run dir, checkpoint dir or name under weights/ (default better_weight)")
+    p.add_argument("--export_dir", required=True, help="export root; versions go in DIR/decoder/N, DIR/encoder/N")
+    p.add_argument("--version", type=_positive_int, default=None,
+                   help="version number (default: one above the highest present, 1 if none)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    p.set_defaults(func=cmd_export)
+    return p
+
+
+def cmd_export(args):
+    """Runs ``tfvae export``; prints what was written."""
+    export_dir = os.path.abspath(args.export_dir)
+    _check_writable(export_dir)
+    choose_version(export_dir, args.version, args.overwrite)  # fail before loading TensorFlow
+    model, _, ckpt, _ = _load(args.load_weight_dir)
+    result = export_model(model, export_dir, version=args.version, overwrite=args.overwrite)
+    cfg = model.config
+    label = " + label" if _num_classes(model) else ""
+    shape = "x".join(str(v) for v in cfg.input_shape)
+    print(f"tfvae: exported {ckpt} as version {result['version']} to {export_dir}")
+    print(f"  decoder  {result['decoder']}  (z[{cfg.latent_dim}]{label} -> images[{shape}])")
+    print(f"  encoder  {result['encoder']}  (images[{shape}]{label} -> z_mean, z_log_var[{cfg.latent_dim}])")
+    for path in result["files"]:
+        print(f"  {path}")
+    return 0
