@@ -61,6 +61,11 @@ def _int_list(s):
     return v
 
 
+STRATEGIES = ("default", "mirrored", "multiworker")  # training.STRATEGIES (not imported: no TF at parse time)
+STRATEGY_HELP = ("default (one device), mirrored (every local GPU, else the CPU: MirroredStrategy) or multiworker "
+                 "(the hosts in $TF_CONFIG: MultiWorkerMirroredStrategy); default: default")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line: ``tfvae: error: ...``."""
 
@@ -72,7 +77,8 @@ class _Parser(argparse.ArgumentParser):
 def add_train_parser(sub):
     p = sub.add_parser("train", help="train a model", description="Train a VAE; re-run on the same --run_dir to resume.")
     p.add_argument("--epoch", type=_positive_int, default=100, help="total epochs (default 100)")
-    p.add_argument("--batch", type=_positive_int, default=100, help="batch size (default 100)")
+    p.add_argument("--batch", type=_positive_int, default=100,
+                   help="global batch size, split over the replicas of --strategy (default 100)")
     p.add_argument("--learning_rate", type=_positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
     p.add_argument("--lr_schedule", choices=["constant", "cosine"], default="constant",
                    help="learning-rate schedule: constant, or cosine decay to 1%% over the run (default constant)")
@@ -112,7 +118,9 @@ def add_train_parser(sub):
     p.add_argument("--overwrite", action="store_true", help="replace a run directory that holds another config")
     p.add_argument("--no_images", action="store_true", help="do not write per-epoch PNGs")
     p.add_argument("--steps_per_execution", type=_positive_int, default=50,
-                   help="training steps per graph call (default 50; same results, less overhead)")
+                   help="training steps per graph call (default 50; same results, less overhead; "
+                        "1 under --strategy mirrored/multiworker)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="default", help=STRATEGY_HELP)
     p.set_defaults(func=cmd_train)
     return p
 
@@ -131,7 +139,7 @@ def cmd_train(args):
         save_weight_dir=args.save_weight_dir, load_weight_dir=args.load_weight_dir,
         overwrite=args.overwrite, images=not args.no_images, steps_per_execution=args.steps_per_execution,
         lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup_epochs,
-        deterministic=args.deterministic,
+        deterministic=args.deterministic, strategy=args.strategy,
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
                  "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,
@@ -154,6 +162,8 @@ def add_eval_parser(sub):
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
     p.add_argument("--output", default=None, help="metrics JSON (default <run or weights dir>/metrics.json)")
     p.add_argument("--save_images", action="store_true", help="also write reconstructions.png beside the JSON")
+    p.add_argument("--strategy", choices=STRATEGIES, default="default",
+                   help="split each batch's importance sampling over replicas: " + STRATEGY_HELP)
     p.set_defaults(func=cmd_eval)
     return p
 

@@ -21,7 +21,7 @@ from tfvae import losses
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
-def log_importance_weights(model, x, k, seed, labels=None):
+def log_importance_weights(model, x, k, seed, labels=None, rows=None):
     """``log p(x, z_k) - log q(z_k | x)`` for ``k`` samples per example.
 
     Args:
@@ -30,21 +30,30 @@ def log_importance_weights(model, x, k, seed, labels=None):
         k: samples per example.
         seed: int32 ``[2]`` tensor for the stateless draw.
         labels: ``[b]`` int labels (a cvae needs them).
+        rows: ``(offset, n)`` when ``x`` is rows ``offset..offset+b`` of a batch
+            of ``n`` split over replicas: the noise is drawn for all ``n`` rows
+            and sliced, so every example gets the draw it gets unsplit.
 
     Returns:
         ``(log_w [b, k], log_px_given_z [b, k], z_mean [b, d], z_log_var [b, d], recon [b, H, W, C])``.
     """
     z_mean, z_log_var = model.encode(x, labels)
     b, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
-    eps = tf.random.stateless_normal(tf.stack([b, k, d]), seed=seed)
+    if rows is None:
+        eps = tf.random.stateless_normal(tf.stack([b, k, d]), seed=seed)
+    else:
+        offset, n = rows
+        eps = tf.random.stateless_normal(tf.stack([n, k, d]), seed=seed)[offset : offset + b]
     z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
     rep_labels = None if labels is None else tf.repeat(labels, k)
     raw = model.decoder_output(tf.reshape(z, [-1, d]), rep_labels)
     if model.config.likelihood == "bernoulli":
         # Broadcast x against the k samples instead of tiling it:
         # log p(x|z) = -sum(softplus(l) - x * l) is the Bernoulli log-likelihood from logits.
-        logits = tf.reshape(raw, [b, k, -1])
-        log_px_z = -tf.reduce_sum(tf.nn.softplus(logits) - tf.reshape(x, [b, 1, -1]) * logits, axis=-1)
+        # (Pixel counts spelled out: a replica's share of a batch may be empty, where -1 is ambiguous.)
+        pixels = math.prod(model.config.input_shape)
+        logits = tf.reshape(raw, [b, k, pixels])
+        log_px_z = -tf.reduce_sum(tf.nn.softplus(logits) - tf.reshape(x, [b, 1, pixels]) * logits, axis=-1)
     else:
         log_px_z = tf.reshape(model.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
     log_pz = losses.log_standard_normal(z)
@@ -53,7 +62,7 @@ def log_importance_weights(model, x, k, seed, labels=None):
     return log_px_z + log_pz - log_qz, log_px_z, z_mean, z_log_var, recon
 
 
-def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, labels=None):
+def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, labels=None, strategy=None):
     """Evaluates a model over every image given.
 
     Args:
@@ -64,6 +73,12 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         seed: seed of the importance samples (numbers repeat for the same seed).
         verbose: show progress with ETA.
         labels: ``[N]`` int labels (a cvae needs them).
+        strategy: a ``tf.distribute`` strategy: each batch is split into
+            contiguous parts, one per replica (``strategy.run``), and the
+            per-example results are gathered back in order. An example's
+            importance samples do not depend on the split, so the numbers
+            equal the single-device ones up to float rounding. Build the model
+            in ``strategy.scope()``. ``None``: one device.
 
     Returns:
         dict with ``elbo, neg_elbo, nll, bits_per_dim, reconstruction_loss, kl, rmse,
@@ -81,8 +96,7 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         batch = max(1, 8192 // k) if not is_ae else 500
     batch = min(batch, n)
 
-    @tf.function(jit_compile=False, reduce_retracing=True)
-    def step(x, y, seed_pair):
+    def per_example(x, y, seed_pair, rows=None):
         if is_ae:
             code, _ = model.encode(x, y)
             raw = model.decoder_output(code, y)
@@ -91,13 +105,18 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
             nll, kl = tf.zeros_like(rec), tf.zeros_like(rec)
             z_mean = code
         else:
-            log_w, log_px_z, z_mean, z_log_var, recon = log_importance_weights(model, x, k, seed_pair, y)
+            log_w, log_px_z, z_mean, z_log_var, recon = log_importance_weights(model, x, k, seed_pair, y, rows)
             nll = -(tf.reduce_logsumexp(log_w, axis=1) - math.log(k))
             rec = -tf.reduce_mean(log_px_z, axis=1)
             kl = losses.kl_standard_normal(z_mean, z_log_var)
-        err = tf.reshape(recon - x, [tf.shape(x)[0], -1])
+        err = tf.reshape(recon - x, [tf.shape(x)[0], math.prod(model.config.input_shape)])
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
         return nll, rec, kl, rmse, z_mean
+
+    if strategy is None:
+        step = tf.function(per_example, jit_compile=False, reduce_retracing=True)
+    else:
+        step = _split_over_replicas(per_example, strategy, conditional=model.config.conditional)
 
     sums = {"nll": 0.0, "rec": 0.0, "kl": 0.0, "rmse": 0.0}
     means = []
@@ -130,6 +149,31 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         "latent_dim": int(z.shape[1]),
         "seconds": seconds,
     }
+
+
+def _split_over_replicas(per_example, strategy, conditional):
+    """``per_example(x, y, seed, rows)`` run as ``step(x, y, seed)`` over a strategy's replicas.
+
+    Every replica gets the whole batch, keeps its contiguous share
+    ``[n * r // R, n * (r + 1) // R)`` and the outputs are gathered in replica
+    order (across hosts too under multi-worker), i.e. in the batch's order.
+    """
+    replicas = strategy.num_replicas_in_sync
+
+    def replica_fn(x, y, seed_pair):
+        rid = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int32)
+        n = tf.shape(x)[0]
+        lo, hi = n * rid // replicas, n * (rid + 1) // replicas
+        return per_example(x[lo:hi], y[lo:hi] if conditional else None, seed_pair, (lo, n))
+
+    @tf.function(jit_compile=False, reduce_retracing=True)
+    def step(x, y, seed_pair):
+        if y is None:
+            y = tf.zeros(tf.shape(x)[:1], tf.int32)
+        out = strategy.run(replica_fn, args=(x, y, seed_pair))
+        return tuple(strategy.gather(v, axis=0) for v in out)
+
+    return step
 
 
 class _Progress:
@@ -206,13 +250,18 @@ def load_eval_images(data_config, split="test", num_examples=None):
 
 def run_eval(args):
     """``tfvae eval``: evaluates, prints the table, writes JSON (and images)."""
+    import contextlib
     import dataclasses
     import os
 
-    from tfvae import checkpoints, data, io, viz
+    from tfvae import checkpoints, data, io, training, viz
     from tfvae.errors import TfvaeError
 
-    model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
+    # First: multi-worker collectives must be configured before TensorFlow runs anything.
+    strategy = training.make_strategy(getattr(args, "strategy", "default"))
+    chief = training.is_chief(strategy)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
     dc = data.DataConfig(**{k: v for k, v in config["data"].items() if k in data.DataConfig.__dataclass_fields__})
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
     if args.dataset:
@@ -230,7 +279,11 @@ def run_eval(args):
         )
     if model.config.conditional and labels.max() >= model.num_classes:
         raise TfvaeError(f"labels of {dc.dataset} go up to {labels.max()}, the cvae knows {model.num_classes} classes")
-    m = evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, seed=args.seed, labels=labels)
+    if strategy is not None:
+        print(f"tfvae: strategy {args.strategy}: {strategy.num_replicas_in_sync} replicas share each batch"
+              + ("" if chief else "; this worker is not the chief and writes nothing"), flush=True)
+    m = evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, seed=args.seed, labels=labels,
+                 strategy=strategy)
     binary = bool(np.isin(images, (0.0, 1.0)).all())
     likelihood = model.config.likelihood
     result = {
@@ -260,6 +313,8 @@ def run_eval(args):
             "the data are not binary: the Bernoulli 'NLL' and ELBO are cross-entropies, not likelihoods"
         )
     print(format_table(result), flush=True)
+    if not chief:
+        return result
     io.write_json(output, result)
     print(f"tfvae: wrote {output}")
     if args.save_images:

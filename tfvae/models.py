@@ -231,9 +231,23 @@ class VAE(keras.Model):
         z_mean, z_log_var = tf.split(stats, 2, axis=-1)
         return z_mean, z_log_var
 
-    def reparameterize(self, z_mean, z_log_var):
-        """Draws ``z = mean + exp(log_var / 2) * eps`` (differentiable)."""
-        eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
+    def reparameterize(self, z_mean, z_log_var, rows=None):
+        """Draws ``z = mean + exp(log_var / 2) * eps`` (differentiable).
+
+        Args:
+            z_mean, z_log_var: ``[batch, latent_dim]``.
+            rows: ``(offset, global_batch)`` under a ``tf.distribute`` strategy
+                (see ``replica_rows``): eps is drawn for the whole global batch
+                with the (mirrored) seed and this replica takes its own rows, so
+                replicas get different noise and a one-worker split draws
+                exactly the noise a single device would.
+        """
+        if rows is None:
+            eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
+        else:
+            offset, total = rows
+            eps = keras.random.normal(tf.stack([total, tf.shape(z_mean)[1]]), seed=self.seed_generator)
+            eps = eps[offset : offset + tf.shape(z_mean)[0]]
         return z_mean + tf.exp(0.5 * z_log_var) * eps
 
     def decoder_output(self, z, labels=None, training=False):
@@ -300,8 +314,11 @@ class VAE(keras.Model):
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None
 
-    def compute_losses(self, x, labels=None, training=False):
+    def compute_losses(self, x, labels=None, training=False, rows=None):
         """Per-example terms for a batch.
+
+        ``rows``: ``(offset, global_batch)`` of this replica's examples under a
+        ``tf.distribute`` strategy (passed on to ``reparameterize``).
 
         Returns:
             dict of ``[batch]`` tensors: ``reconstruction_loss``, ``kl_loss``,
@@ -311,7 +328,7 @@ class VAE(keras.Model):
         if self.config.model == "ae":
             z, kl = z_mean, tf.zeros_like(z_mean[:, 0])
         else:
-            z = self.reparameterize(z_mean, z_log_var)
+            z = self.reparameterize(z_mean, z_log_var, rows)
             kl = losses.kl_standard_normal(z_mean, z_log_var)
         raw = self.decoder_output(z, labels, training=training)
         rec = -self.log_likelihood(x, raw)
@@ -324,26 +341,85 @@ class VAE(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker, self.rmse_tracker]
 
-    def _update_metrics(self, terms):
+    def _update_metrics(self, terms, distributed=False):
         self.loss_tracker.update_state(terms["loss"])
         self.reconstruction_tracker.update_state(terms["reconstruction_loss"])
         self.kl_tracker.update_state(terms["kl_loss"])
         self.rmse_tracker.update_state(terms["rmse"])
-        return {m.name: m.result() for m in self.metrics}
+        if not distributed:
+            return {m.name: m.result() for m in self.metrics}
+        # Inside a replica a metric reads its own replica's share (the totals are
+        # SyncOnRead variables, summed only when read outside the replicas, as
+        # Keras does at the end of an epoch). The per-step logs are the global
+        # running means: one all-reduce of every (total, count).
+        local = tf.stack([tf.cast(v, tf.float32) for m in self.metrics for v in (m.total, m.count)])
+        both = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, local)
+        # Across hosts Keras 3 reduces every log with strategy.reduce(MEAN, v, axis=0),
+        # which rejects scalars (tensorflow/tensorflow#72388): give it [1]-shaped
+        # values (the same on every replica), which it reduces to the scalar.
+        shape = [1] if self._multi_worker() else []
+        return {m.name: tf.reshape(tf.math.divide_no_nan(both[2 * i], both[2 * i + 1]), shape)
+                for i, m in enumerate(self.metrics)}
+
+    @staticmethod
+    def _multi_worker():
+        strategy = tf.distribute.get_strategy()
+        return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+                and strategy.extended._in_multi_worker_mode())  # Keras' own test for that reduction
+
+    @staticmethod
+    def in_replica():
+        """True inside ``strategy.run`` of a ``tf.distribute`` strategy (not the default one)."""
+        return tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
+
+    @staticmethod
+    def replica_rows(n):
+        """``(offset, global_batch)`` of this replica's ``n`` examples in the global batch.
+
+        Replicas are ordered by their id; one all-gather of the local sizes
+        (they differ on a last, partial batch).
+        """
+        ctx = tf.distribute.get_replica_context()
+        sizes = ctx.all_gather(tf.reshape(tf.cast(n, tf.int32), [1]), axis=0)
+        rid = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+        return tf.reduce_sum(sizes[:rid]), tf.reduce_sum(sizes)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # A tfvae model is built on creation (build_all) and compiled without a
+        # Keras loss or metrics, so there is nothing to build from data. Under a
+        # tf.distribute strategy Keras 3's TF trainer would still draw a batch
+        # here, which fails under MultiWorkerMirroredStrategy (it reduces the
+        # (images, labels) structure with strategy.reduce) and opens the
+        # training dataset once more, shifting its shuffle order by an epoch.
+        if (all(layer.built for layer in self._flatten_layers())
+                and getattr(self, "_compile_metrics", None) is None
+                and getattr(self, "_compile_loss", None) is None
+                and (self.optimizer is None or self.optimizer.built)):
+            return
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def train_step(self, data):
         x, y = self._unpack(data)
+        distributed = self.in_replica()
+        rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
         with tf.GradientTape() as tape:
-            terms = self.compute_losses(x, y, training=True)
-            loss = tf.reduce_mean(terms["loss"])
+            terms = self.compute_losses(x, y, training=True, rows=rows)
+            if distributed:
+                # The optimizer sums gradients over replicas: divide the local
+                # sum by the GLOBAL batch so the sum is the single-device mean.
+                loss = tf.nn.compute_average_loss(terms["loss"], global_batch_size=rows[1])
+            else:
+                loss = tf.reduce_mean(terms["loss"])
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        return self._update_metrics(terms)
+        return self._update_metrics(terms, distributed)
 
     def test_step(self, data):
         x, y = self._unpack(data)
-        terms = self.compute_losses(x, y, training=False)
-        return self._update_metrics(terms)
+        distributed = self.in_replica()
+        rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
+        terms = self.compute_losses(x, y, training=False, rows=rows)
+        return self._update_metrics(terms, distributed)
 
     # ------------------------------------------------------- serialization
     def get_config(self):

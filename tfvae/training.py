@@ -13,13 +13,16 @@ Running the same command on the same run directory resumes after the last
 completed epoch.
 """
 
+import contextlib
 import dataclasses
 import datetime
+import json
 import math
 import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 from typing import Optional
 
@@ -32,6 +35,7 @@ from tfvae.errors import TfvaeError
 
 METRICS = ("loss", "reconstruction_loss", "kl_loss", "rmse")
 LR_SCHEDULES = ("constant", "cosine")
+STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 @dataclasses.dataclass
@@ -56,6 +60,11 @@ class TrainConfig:
             ``learning_rate`` over all ``epoch`` epochs).
         kl_warmup_epochs: raise the KL weight linearly from 0 over N epochs.
         deterministic: TF op determinism: the same seed gives identical runs.
+        strategy: ``default`` (one device, as always), ``mirrored`` (every
+            local GPU, else every logical CPU device, ``tf.distribute.MirroredStrategy``)
+            or ``multiworker`` (hosts from ``TF_CONFIG``,
+            ``tf.distribute.MultiWorkerMirroredStrategy``). ``batch`` is the
+            global batch, split over the replicas.
     """
 
     epoch: int = 100
@@ -73,8 +82,11 @@ class TrainConfig:
     lr_schedule: str = "constant"
     kl_warmup_epochs: int = 0
     deterministic: bool = False
+    strategy: str = "default"
 
     def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise TfvaeError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if int(self.kl_warmup_epochs) < 0:
             raise TfvaeError(f"--kl_warmup_epochs must be >= 0, got {self.kl_warmup_epochs}")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -110,6 +122,98 @@ def default_run_dir(dataset, model_name="vae"):
     """``runs/<dataset>-<model>-<YYYYmmdd-HHMMSS>``."""
     slug = re.sub(r"[^A-Za-z0-9_]+", "_", dataset).strip("_") or "data"
     return os.path.join("runs", f"{slug}-{model_name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+
+
+# ------------------------------------------------------------ distribution
+_STRATEGY_CACHE = {}
+TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                     '"task": {"type": "worker", "index": 0}}')
+
+
+def parse_tf_config(text):
+    """Checks the ``TF_CONFIG`` JSON that ``--strategy multiworker`` needs; returns it as a dict."""
+    fix = f"set TF_CONFIG on every host, e.g. TF_CONFIG='{TF_CONFIG_EXAMPLE}' (index 1 on the second host)"
+    if not text or not text.strip():
+        raise TfvaeError(f"--strategy multiworker needs the TF_CONFIG environment variable; {fix}")
+    try:
+        cfg = json.loads(text)
+    except ValueError as e:
+        raise TfvaeError(f"TF_CONFIG is not valid JSON ({e}); {fix}") from None
+    cluster = cfg.get("cluster") if isinstance(cfg, dict) else None
+    task = cfg.get("task") if isinstance(cfg, dict) else None
+    if not isinstance(cluster, dict) or not cluster:
+        raise TfvaeError(f"TF_CONFIG has no \"cluster\" with the workers' host:port addresses; {fix}")
+    for job, addresses in cluster.items():
+        if job not in ("chief", "worker"):
+            raise TfvaeError(f"TF_CONFIG cluster job {job!r}: multiworker training uses only \"worker\" "
+                             f"(and optionally one \"chief\"); {fix}")
+        if (not isinstance(addresses, list) or not addresses
+                or not all(isinstance(a, str) and re.fullmatch(r"\S+:\d+", a) for a in addresses)):
+            raise TfvaeError(f"TF_CONFIG cluster {job!r} must be a list of \"host:port\" strings, got {addresses!r}")
+    if len(cluster.get("chief", [])) > 1:
+        raise TfvaeError("TF_CONFIG may name one chief at most")
+    if not isinstance(task, dict) or task.get("type") not in cluster or not isinstance(task.get("index"), int):
+        raise TfvaeError(f"TF_CONFIG needs \"task\": {{\"type\": one of {sorted(cluster)}, \"index\": N}} "
+                         f"saying which host this is, got {task!r}; {fix}")
+    if not 0 <= task["index"] < len(cluster[task["type"]]):
+        raise TfvaeError(f"TF_CONFIG task index {task['index']} is out of range: cluster {task['type']!r} has "
+                         f"{len(cluster[task['type']])} entries")
+    return cfg
+
+
+def make_strategy(name):
+    """The ``tf.distribute`` strategy of ``--strategy``; ``None`` for ``default``.
+
+    ``mirrored``: every local GPU, else every logical CPU device (one replica
+    on an ordinary CPU machine). ``multiworker``: the hosts in ``TF_CONFIG``
+    (checked first, with a clear error). Create it before any other
+    TensorFlow work: multi-worker collectives are configured at start-up.
+    One instance per process is kept and reused.
+    """
+    if name not in STRATEGIES:
+        raise TfvaeError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}")
+    if name == "default":
+        return None
+    if name == "multiworker":
+        parse_tf_config(os.environ.get("TF_CONFIG"))
+    if name not in _STRATEGY_CACHE:
+        if name == "mirrored":
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+            devices = devices or [d.name for d in tf.config.list_logical_devices("CPU")]
+            _STRATEGY_CACHE[name] = tf.distribute.MirroredStrategy(devices)
+        else:
+            _STRATEGY_CACHE[name] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _STRATEGY_CACHE[name]
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's files (always, but for non-chief multi-worker tasks)."""
+    resolver = getattr(strategy, "cluster_resolver", None) if strategy is not None else None
+    if resolver is None or resolver.task_type is None:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+
+
+def sync_from_chief(strategy, variables, numbers=()):
+    """Multi-worker: gives every worker the chief's values of ``variables``; returns the chief's ``numbers``.
+
+    One all-reduce in which only the chief's first replica (global replica 0)
+    contributes non-zeros. Used after the chief restored a checkpoint that the
+    other hosts need not see (no shared file system needed).
+    """
+    parts = [tf.reshape(tf.cast(tf.convert_to_tensor(v), tf.float64), [-1]) for v in variables]
+    flat = tf.concat(parts + [tf.constant(list(numbers), tf.float64, shape=[len(numbers)])], axis=0)
+    per_replica = strategy.experimental_distribute_values_from_function(
+        lambda ctx: flat if ctx.replica_id_in_sync_group == 0 else tf.zeros_like(flat))
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+    start = 0
+    for v, part in zip(variables, parts):
+        n = int(part.shape[0])
+        v.assign(tf.cast(tf.reshape(total[start : start + n], v.shape), v.dtype))
+        start += n
+    return [float(a) for a in total[start:].numpy()]
 
 
 # --------------------------------------------------------------- callbacks
@@ -325,10 +429,16 @@ def learning_rate(tc, n_train):
 
 
 def compile_model(model, tc, n_train):
-    """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too)."""
+    """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too).
+
+    Under a ``tf.distribute`` strategy (call it inside ``strategy.scope()``),
+    one step runs per call: Keras 3 fails to run its multi-step loop inside
+    ``strategy.run`` (keras-team/keras#19246).
+    """
+    spe = 1 if tf.distribute.has_strategy() else min(tc.steps_per_execution, tc.log_every)
     # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate(tc, n_train)), jit_compile=False,
-                  steps_per_execution=min(tc.steps_per_execution, tc.log_every))
+                  steps_per_execution=spe)
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -362,10 +472,35 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
         train_config: a ``TrainConfig``.
         verbose: Keras verbosity (default: bar on a terminal, a line per epoch otherwise).
 
+    Under ``train_config.strategy`` ``mirrored`` or ``multiworker`` the model
+    and optimizer live in ``strategy.scope()``; in a multi-worker run only the
+    chief writes the run directory, the other workers write into a temporary
+    directory that is deleted at the end (their returned ``run_dir`` no longer
+    exists), and they start from the chief's weights, optimizer and epoch.
+
     Returns:
         ``(model, run_dir, history)``.
     """
     tc = train_config
+    # First: multi-worker collectives must be configured before TensorFlow runs anything.
+    strategy = make_strategy(tc.strategy)
+    chief = is_chief(strategy)
+    if chief:
+        return _run_training(model_overrides, data_config, tc, verbose, strategy, chief)
+    resolver = strategy.cluster_resolver
+    scratch = tempfile.mkdtemp(prefix=f"tfvae-{resolver.task_type}{resolver.task_id}-")
+    print(f"tfvae: {resolver.task_type} {resolver.task_id} is not the chief: its files go to {scratch} "
+          "(deleted at the end)", flush=True)
+    tc = dataclasses.replace(
+        tc, run_dir=os.path.join(scratch, "run"), log_dir=None, overwrite=True,
+        save_weight_dir=os.path.join(scratch, "weights") if tc.save_weight_dir else None)
+    try:
+        return _run_training(model_overrides, data_config, tc, verbose, strategy, chief)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
     source = None
     if tc.load_weight_dir:
         source = checkpoints.resolve(tc.load_weight_dir)
@@ -404,11 +539,16 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     keras.utils.set_random_seed(tc.seed)
     if tc.deterministic:
         tf.config.experimental.enable_op_determinism()
-    model = models.build_model(model_config)
-    compile_model(model, tc, info.n_train)
-
     ckpt_dir = os.path.join(run_dir, "checkpoints")
     initial_epoch, history, best_val = 0, [], math.inf
+    # Model and optimizer are created in the strategy's scope. The restore below
+    # runs outside it: Keras' load_weights creates temporary variables, which in
+    # a multi-worker scope would be collective ops run by the chief alone. The
+    # values it assigns reach every replica's copy of the (mirrored) variables.
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = models.build_model(model_config)
+        compile_model(model, tc, info.n_train)
+
     if resuming:
         def try_load(d):
             checkpoints.read_weights(model, d)
@@ -428,6 +568,19 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     elif source:
         checkpoints.load_weights(model, source)
         print(f"tfvae: starting from weights in {source}", flush=True)
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        # Every worker continues from the chief's state (weights, optimizer, epoch).
+        with strategy.scope():
+            # best_val too, so that every worker saves (into its scratch dir) when the chief does.
+            epoch, best_val = sync_from_chief(strategy, list(model.variables) + list(model.optimizer.variables),
+                                              [initial_epoch, best_val])
+        initial_epoch = int(epoch)
+    if strategy is not None:
+        replicas = strategy.num_replicas_in_sync
+        print(f"tfvae: strategy {tc.strategy}: {replicas} replicas, global batch {tc.batch} "
+              f"(about {tc.batch / replicas:g} per replica), one step per call"
+              + ("" if chief else "; this worker is not the chief"), flush=True)
 
     if initial_epoch >= tc.epoch:
         print(f"tfvae: run already has {initial_epoch} epochs (--epoch {tc.epoch}); nothing to do", flush=True)
