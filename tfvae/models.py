@@ -217,7 +217,7 @@ class VAE(keras.Model):
 
         An AE returns its code and a zero log-variance.
         """
-        x = tf.convert_to_tensor(x, tf.float32)
+        x = tf.cast(x, tf.float32)
         if self.config.conditional:
             y = self._one_hot(labels, tf.shape(x)[0])
             if self.config.arch == "mlp":
@@ -225,7 +225,8 @@ class VAE(keras.Model):
             else:
                 planes = tf.ones_like(x[..., :1]) * y[:, None, None, :]
                 x = tf.concat([x, planes], axis=-1)
-        stats = self.encoder(x, training=training)
+        # float32 out of the networks whatever the compute dtype (bf16 mixed precision).
+        stats = tf.cast(self.encoder(x, training=training), tf.float32)
         if self.config.model == "ae":
             return stats, tf.zeros_like(stats)
         z_mean, z_log_var = tf.split(stats, 2, axis=-1)
@@ -252,10 +253,10 @@ class VAE(keras.Model):
 
     def decoder_output(self, z, labels=None, training=False):
         """Raw decoder output (logits, or mean and log-variance parameters), ``[batch, H, W, C']``."""
-        z = tf.convert_to_tensor(z, tf.float32)
+        z = tf.cast(z, tf.float32)
         if self.config.conditional:
             z = tf.concat([z, self._one_hot(labels, tf.shape(z)[0])], axis=-1)
-        return self.decoder(z, training=training)
+        return tf.cast(self.decoder(z, training=training), tf.float32)
 
     def decode_logits(self, z, labels=None):
         """Decoder logits of a Bernoulli model (the raw output for the others)."""

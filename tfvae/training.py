@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae import checkpoints, data, io, models, viz
+from tfvae import checkpoints, data, io, models, optim, viz
 from tfvae.errors import TfvaeError
 
 METRICS = ("loss", "reconstruction_loss", "kl_loss", "rmse")
@@ -60,6 +60,7 @@ class TrainConfig:
             ``learning_rate`` over all ``epoch`` epochs).
         kl_warmup_epochs: raise the KL weight linearly from 0 over N epochs.
         deterministic: TF op determinism: the same seed gives identical runs.
+        mixed_precision: layers compute in bfloat16 (variables and losses float32).
         strategy: ``default`` (one device, as always), ``mirrored`` (every
             local GPU, else every logical CPU device, ``tf.distribute.MirroredStrategy``)
             or ``multiworker`` (hosts from ``TF_CONFIG``,
@@ -83,6 +84,7 @@ class TrainConfig:
     kl_warmup_epochs: int = 0
     deterministic: bool = False
     strategy: str = "default"
+    mixed_precision: bool = False
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -428,6 +430,22 @@ def learning_rate(tc, n_train):
     return tc.learning_rate
 
 
+def build_for_training(model_config, tc):
+    """Builds the model; with ``tc.mixed_precision`` its layers compute in bfloat16.
+
+    Variables, losses and the decoder's outputs stay float32, so checkpoints
+    are the same either way.
+    """
+    if not tc.mixed_precision:
+        return models.build_model(model_config)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        return models.build_model(model_config)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def compile_model(model, tc, n_train):
     """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too).
 
@@ -437,8 +455,9 @@ def compile_model(model, tc, n_train):
     """
     spe = 1 if tf.distribute.has_strategy() else min(tc.steps_per_execution, tc.log_every)
     # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate(tc, n_train)), jit_compile=False,
-                  steps_per_execution=spe)
+    # FusedAdam: the same Adam in one TF kernel per variable (measured faster; bench/RESULTS.md).
+    adam = keras.optimizers.Adam if tf.distribute.has_strategy() else optim.FusedAdam
+    model.compile(optimizer=adam(learning_rate(tc, n_train)), jit_compile=False, steps_per_execution=spe)
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -546,7 +565,7 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
     # a multi-worker scope would be collective ops run by the chief alone. The
     # values it assigns reach every replica's copy of the (mirrored) variables.
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = models.build_model(model_config)
+        model = build_for_training(model_config, tc)
         compile_model(model, tc, info.n_train)
 
     if resuming:
