@@ -160,7 +160,7 @@ def add_eval_parser(sub):
     p.add_argument("--split", default="test", choices=["test", "train"], help="split (default test)")
     p.add_argument("--num_examples", type=_positive_int, default=None, help="first N examples (default all)")
     p.add_argument("--iwae_samples", type=_positive_int, default=5000, help="importance samples K (default 5000)")
-    p.add_argument("--batch", type=_positive_int, default=None, help="images per step (default ~8192/K)")
+    p.add_argument("--batch", type=_positive_int, default=None, help="images per step (default ~20000/K)")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
     p.add_argument("--output", default=None, help="metrics JSON (default <run or weights dir>/metrics.json)")
     p.add_argument("--save_images", action="store_true", help="also write reconstructions.png beside the JSON")
