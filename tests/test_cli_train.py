@@ -82,6 +82,13 @@ def test_resume_after_kill(tmp_path, tfds_dir):
     hist = json.loads((run / "history.json").read_text())
     assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
     assert hist[-1]["val"]["loss"] < hist[0]["val"]["loss"]
+    # ... and ends where an uninterrupted run of the same command ends, within noise
+    straight = tmp_path / "straight"
+    res = subprocess.run(cmd[:-len(SMALL) - 2] + ["--run_dir", str(straight)] + SMALL, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    final = json.loads((straight / "history.json").read_text())[-1]["val"]["loss"]
+    assert abs(hist[-1]["val"]["loss"] - final) < 0.03 * final
 
 
 def test_same_run_dir_with_other_config_is_refused(tmp_path, tfds_dir, capsys):

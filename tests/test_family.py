@@ -50,6 +50,7 @@ CASES = {
 def test_train_eval_generate(case, tmp_path, tfds_dir, digit_folder, capsys):
     flags, _ = CASES[case]
     flags = [f.replace("{folder}", str(digit_folder)) for f in flags]
+    import tensorflow as tf
     run = tmp_path / "run"
     common = ["--epoch", "1", "--train_examples", "300", "--val_examples", "60", "--latent_dim", "8",
               "--hidden", "64", "--run_dir", str(run)]
@@ -64,6 +65,18 @@ def test_train_eval_generate(case, tmp_path, tfds_dir, digit_folder, capsys):
     assert m["model"] == cfg["model"]["model"] and 0 < m["n_examples"] <= 40
     assert np.isfinite(m["rmse"]) and np.isfinite(m["reconstruction_loss"])
     assert Image.open(tmp_path / "reconstructions.png").size[0] > 0
+    # export: every model kind gets its SavedModels, with a label input for a cvae
+    exp = tmp_path / "exp"
+    assert cli.main(["export", "--load_weight_dir", str(run), "--export_dir", str(exp)]) == 0, capsys.readouterr().err
+    dec = tf.saved_model.load(str(exp / "decoder" / "1")).signatures["serving_default"]
+    enc = tf.saved_model.load(str(exp / "encoder" / "1")).signatures["serving_default"]
+    h, w, c = cfg["model"]["input_shape"]
+    d = cfg["model"]["latent_dim"]
+    extra = {"label": tf.constant([0, 1], tf.int64)} if cfg["model"]["model"] == "cvae" else {}
+    assert set(dec.structured_input_signature[1]) == {"z"} | set(extra)
+    images = dec(z=tf.zeros([2, d]), **extra)["images"].numpy()
+    assert images.shape == (2, h, w, c) and 0.0 <= images.min() and images.max() <= 1.0
+    assert enc(images=tf.constant(images), **extra)["z_mean"].shape == (2, d)
     out = tmp_path / "gen.png"
     rc = cli.main(["generate", "--load_weight_dir", str(run), "--num", "12", "--seed", "0", "--output", str(out)])
     err = capsys.readouterr().err
