@@ -456,7 +456,7 @@ def compile_model(model, tc, n_train):
     spe = 1 if tf.distribute.has_strategy() else min(tc.steps_per_execution, tc.log_every)
     # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
     # FusedAdam: the same Adam in one TF kernel per variable (measured faster; bench/RESULTS.md).
-    adam = keras.optimizers.Adam if tf.distribute.has_strategy() else optim.FusedAdam
+    adam = optim.FusedAdam
     model.compile(optimizer=adam(learning_rate(tc, n_train)), jit_compile=False, steps_per_execution=spe)
     model.optimizer.build(model.trainable_variables)
     return model
