@@ -16,8 +16,9 @@ import tensorflow as tf
 class FusedAdam(keras.optimizers.Adam):
     """``keras.optimizers.Adam`` whose update is TF's fused ``ResourceApplyAdam``.
 
-    Falls back to Keras' own update for ``amsgrad`` and under a
-    ``tf.distribute`` strategy.
+    Falls back to Keras' own update for ``amsgrad`` and sparse gradients.
+    Under a ``tf.distribute`` strategy the kernel runs on each replica's copy
+    (tests/test_distribute.py checks mirrored against single-device).
     """
 
     def update_step(self, gradient, variable, learning_rate):
