@@ -29,7 +29,7 @@ def main():
     ap.add_argument("--batch", type=int, default=None)
     args = ap.parse_args()
     model, config, ckpt, _ = checkpoints.load_model(args.load_weight_dir)
-    dc = data.DataConfig(**{k: v for k, v in config["data"].items() if k in data.DataConfig.__dataclass_fields__})
+    dc = data.DataConfig.from_dict(config["data"])
     images, labels = evaluate.load_eval_images(dc, "test", args.num)
     evaluate.evaluate(model, images[:4], iwae_samples=args.iwae_samples, batch=args.batch, verbose=0)  # trace
     m = evaluate.evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, verbose=0, labels=labels)

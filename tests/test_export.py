@@ -521,7 +521,7 @@ def test_shipped_weights_export_reconstructs_real_digits(tmp_path, tfds_dir, cap
 
     assert cli.main(["export", "--load_weight_dir", "better_weight", "--export_dir", str(tmp_path / "srv")]) == 0
     model, config, _, _ = checkpoints.load_model("better_weight")
-    dc = data.DataConfig(**{k: v for k, v in config["data"].items() if k in data.DataConfig.__dataclass_fields__})
+    dc = data.DataConfig.from_dict(config["data"])
     x, _ = evaluate.load_eval_images(dc, "test", 200)
     z = np.random.default_rng(0).standard_normal((8, model.latent_dim)).astype(np.float32)
     np.savez(tmp_path / "in.npz", x=x, z=z)

@@ -90,6 +90,11 @@ class DataConfig:
         d["image_size"] = list(self.image_size) if self.image_size else None
         return d
 
+    @classmethod
+    def from_dict(cls, d):
+        """From a run's ``config.json`` ``data`` section (unknown keys ignored)."""
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
 
 @dataclasses.dataclass
 class Split:

@@ -274,7 +274,7 @@ def run_eval(args):
     chief = training.is_chief(strategy)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
-    dc = data.DataConfig(**{k: v for k, v in config["data"].items() if k in data.DataConfig.__dataclass_fields__})
+    dc = data.DataConfig.from_dict(config["data"])
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
     if args.dataset:
         dc = dataclasses.replace(dc, dataset=args.dataset)

@@ -98,7 +98,7 @@ def run_viz(args):
 
     model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
     out = args.output_dir or os.path.join(home, "viz")
-    dc = data.DataConfig(**{k: v for k, v in config["data"].items() if k in data.DataConfig.__dataclass_fields__})
+    dc = data.DataConfig.from_dict(config["data"])
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
     images, labels = evaluate.load_eval_images(dc, "test", args.num_examples)
     z = encode_means(model, images, labels)

@@ -115,7 +115,7 @@ _RESUME_KEYS = ("batch", "learning_rate", "seed", "load_weight_dir", "lr_schedul
 def _resume_signature(cfg):
     return {
         "model": models.VAEConfig.from_dict(cfg["model"]).to_dict(),
-        "data": data.DataConfig(**cfg["data"]).to_dict(),
+        "data": data.DataConfig.from_dict(cfg["data"]).to_dict(),
         "train": {k: cfg["train"].get(k) for k in _RESUME_KEYS},
     }
 
