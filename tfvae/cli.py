@@ -98,6 +98,9 @@ def add_train_parser(sub):
                    help="batch normalisation in the conv blocks")
     p.add_argument("--kl_warmup_epochs", type=_nonneg_int, default=0,
                    help="raise the KL weight linearly from 0 to --beta over N epochs (default 0: off)")
+    p.add_argument("--objective", choices=["elbo", "iwae"], default=None,
+                   help="training objective: elbo (default) or iwae (importance-weighted bound, --k samples)")
+    p.add_argument("--k", type=_positive_int, default=None, help="importance samples for --objective iwae")
     p.add_argument("--image_size", type=_int_list, default=None, help="H,W to resize folder: images to")
     p.add_argument("--channels", type=int, choices=[1, 3], default=1, help="folder: images as 1 (gray) or 3 (RGB)")
     p.add_argument("--binarize", choices=["none", "dynamic", "static"], default="none",
@@ -145,7 +148,7 @@ def cmd_train(args):
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
                  "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,
-                 "batch_norm": args.batch_norm}
+                 "batch_norm": args.batch_norm, "objective": args.objective, "k": args.k}
     training.run_training(overrides, data_config, train_config)
     return 0
 

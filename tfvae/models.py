@@ -10,6 +10,7 @@ architecture; ``VAE`` is the subclassed ``keras.Model`` with custom
   encoder input and to z).
 * ``arch``: ``mlp`` (default) or ``conv`` (stride-2 conv blocks down, mirrored
   transposed convs up; optional batch norm).
+* ``objective``: ``elbo`` (default) or ``iwae`` with ``k`` importance samples.
 * ``likelihood``: ``bernoulli`` (logits, default), ``gaussian`` (per-pixel
   mean and a learned, bounded log-variance) or ``mse`` (fixed-variance L2,
   the seeds' reconstruction term; not a normalised density).
@@ -28,6 +29,7 @@ from tfvae.errors import TfvaeError
 MODEL_KINDS = ("vae", "ae", "cvae")
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
+OBJECTIVES = ("elbo", "iwae")
 # Bounds of the Gaussian decoder's log-variance (std from 0.0067 to 2.7).
 LOG_VAR_MIN, LOG_VAR_MAX = -10.0, 2.0
 
@@ -48,6 +50,9 @@ class VAEConfig:
         conv_filters: filters of the stride-2 conv blocks (``conv`` only;
             empty = 32,64 for small images, 32,64,128,256 from 64 pixels up).
         batch_norm: batch normalisation in the conv blocks.
+        objective: ``elbo`` or ``iwae`` (Burda et al.: train on the
+            importance-weighted bound with ``k`` samples per example).
+        k: importance samples per example for ``objective="iwae"``.
     """
 
     input_shape: Tuple[int, int, int] = (28, 28, 1)
@@ -60,6 +65,8 @@ class VAEConfig:
     num_classes: int = 0
     conv_filters: Tuple[int, ...] = ()
     batch_norm: bool = False
+    objective: str = "elbo"
+    k: int = 1
 
     def __post_init__(self):
         self.input_shape = tuple(int(v) for v in self.input_shape)
@@ -86,6 +93,13 @@ class VAEConfig:
             self.num_classes = 0
         if self.arch == "conv" and not self.conv_filters:
             self.conv_filters = (32, 64) if min(self.input_shape[:2]) < 64 else (32, 64, 128, 256)
+        self.k = int(self.k)
+        if self.objective not in OBJECTIVES:
+            raise TfvaeError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.k < 1:
+            raise TfvaeError(f"--k must be a positive integer, got {self.k}")
+        if self.objective == "iwae" and self.model == "ae":
+            raise TfvaeError("--objective iwae needs a vae or cvae (an auto-encoder has no posterior to sample)")
         if self.conv_filters and min(self.conv_filters) < 1:
             raise TfvaeError(f"conv_filters must be positive, got {self.conv_filters}")
 
@@ -325,6 +339,8 @@ class VAE(keras.Model):
             dict of ``[batch]`` tensors: ``reconstruction_loss``, ``kl_loss``,
             ``loss`` and ``rmse``.
         """
+        if self.config.objective == "iwae" and self.config.k > 1:
+            return self._iwae_losses(x, labels, training)
         z_mean, z_log_var = self.encode(x, labels, training=training)
         if self.config.model == "ae":
             z, kl = z_mean, tf.zeros_like(z_mean[:, 0])
@@ -337,6 +353,30 @@ class VAE(keras.Model):
         err = tf.reshape(self.mean_image(raw) - tf.cast(x, raw.dtype), [tf.shape(x)[0], -1])
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
         return {"loss": loss, "reconstruction_loss": rec, "kl_loss": kl, "rmse": rmse}
+
+    def _iwae_losses(self, x, labels, training):
+        """The importance-weighted bound with k samples per example (Burda et al., 2016).
+
+        ``loss = -log (1/k) sum_i p(x, z_i) / q(z_i | x)``; ``reconstruction_loss``
+        is the mean of ``-log p(x | z_i)`` and ``kl_loss`` the analytic KL, for
+        comparison with ELBO training. ``beta`` is not used by this objective.
+        """
+        k = self.config.k
+        z_mean, z_log_var = self.encode(x, labels, training=training)
+        b, d = tf.shape(z_mean)[0], self.latent_dim
+        eps = keras.random.normal(tf.stack([b, k, d]), seed=self.seed_generator)
+        z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
+        rep_labels = None if labels is None else tf.repeat(labels, k)
+        raw = self.decoder_output(tf.reshape(z, [-1, d]), rep_labels, training=training)
+        log_px_z = tf.reshape(self.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
+        log_w = log_px_z + losses.log_standard_normal(z) - losses.log_normal(
+            z, z_mean[:, None, :], z_log_var[:, None, :])
+        bound = tf.reduce_logsumexp(log_w, axis=1) - math.log(k)
+        mean = tf.reshape(self.mean_image(raw), tf.concat([[b, k], tf.shape(x)[1:]], 0))[:, 0]
+        err = tf.reshape(mean - tf.cast(x, mean.dtype), [b, -1])
+        return {"loss": -bound, "reconstruction_loss": -tf.reduce_mean(log_px_z, axis=1),
+                "kl_loss": losses.kl_standard_normal(z_mean, z_log_var),
+                "rmse": tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))}
 
     @property
     def metrics(self):

@@ -409,8 +409,8 @@ def _compatible_model_config(base, overrides):
     for k, v in overrides.items():
         if v is None:
             continue
-        if k == "beta":
-            merged[k] = float(v)
+        if k in ("beta", "objective", "k"):  # training choices, not architecture
+            merged[k] = v
             continue
         have = base.get(k)
         want = list(v) if isinstance(v, (tuple, list)) else v
