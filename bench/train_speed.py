@@ -29,7 +29,6 @@ os.environ.setdefault(  # the shared data beside the checkout, as in the tests
     "TFDS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tensorflow_datasets"))
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfvae import data, models, training  # noqa: E402

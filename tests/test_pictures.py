@@ -1,13 +1,12 @@
 """Pictures: per-epoch images, end-of-run gif and curves, tfvae viz, tfvae sweep."""
 
 import csv
-import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tfvae import cli, latent, viz
+from tfvae import cli, latent
 
 from conftest import SHARED
 

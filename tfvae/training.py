@@ -27,7 +27,6 @@ import time
 from typing import Optional
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfvae import checkpoints, data, io, models, optim, viz
