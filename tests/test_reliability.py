@@ -71,3 +71,32 @@ def test_interrupted_write_leaves_old_checkpoint(tmp_path):
         checkpoints.io.write_json = original
     assert checkpoints.read_state(str(path)) == {"epoch": 1}
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp")]
+
+
+def test_time_budget_stops_after_the_epoch_that_reaches_it(tmp_path, tfds_dir, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--epoch", "50", "--minutes", "0.0001", "--run_dir", str(run)] + SMALL) == 0
+    assert "time budget" in capsys.readouterr().out
+    assert [e for e, _, _ in _metrics(run)] == [1]
+    assert (run / "checkpoints" / "epoch-0001").is_dir()
+
+
+def test_budget_cosine_reaches_its_floor_by_the_epoch_bound():
+    from types import SimpleNamespace
+
+    import tensorflow as tf
+
+    from tfvae import training
+
+    assert training.cosine_factor(0) == 1.0 and abs(training.cosine_factor(1) - 0.01) < 1e-12
+    assert abs(training.cosine_factor(0.5) - 0.505) < 1e-12
+    budget = training.TimeBudget(minutes=60, cosine_lr=1e-3, epochs=4)
+    budget.set_model(SimpleNamespace(optimizer=SimpleNamespace(learning_rate=tf.Variable(1e-3)), stop_training=False))
+    budget.on_train_begin()
+    rates = []
+    for epoch in range(4):
+        budget.on_epoch_begin(epoch)
+        rates.append(float(budget.model.optimizer.learning_rate.numpy()))
+        budget.on_epoch_end(epoch)
+    assert rates == sorted(rates, reverse=True) and abs(rates[-1] - 1e-5) < 1e-9
+    assert not budget.model.stop_training  # an hour is far away

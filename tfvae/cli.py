@@ -110,6 +110,8 @@ def add_train_parser(sub):
     p.add_argument("--train_examples", type=_nonneg_int, default=0, help="use only the first N training examples")
     p.add_argument("--val_examples", type=_nonneg_int, default=0, help="use only the first N validation examples")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--minutes", type=_nonneg_float, default=0.0,
+                   help="wall-clock budget: stop after the epoch that reaches it (default 0: none)")
     p.add_argument("--mixed_precision", action="store_true",
                    help="compute in bfloat16 (mixed_bfloat16; variables and losses stay float32)")
     p.add_argument("--deterministic", action="store_true",
@@ -144,7 +146,7 @@ def cmd_train(args):
         save_weight_dir=args.save_weight_dir, load_weight_dir=args.load_weight_dir,
         overwrite=args.overwrite, images=not args.no_images, steps_per_execution=args.steps_per_execution,
         lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup_epochs,
-        deterministic=args.deterministic, mixed_precision=args.mixed_precision, strategy=args.strategy,
+        deterministic=args.deterministic, mixed_precision=args.mixed_precision, minutes=args.minutes, strategy=args.strategy,
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
                  "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,

@@ -56,10 +56,14 @@ class TrainConfig:
         steps_per_execution: training steps run per call into the TF graph
             (fewer Python round trips; same maths).
         lr_schedule: ``constant``, or ``cosine`` (decays to 1 % of
-            ``learning_rate`` over all ``epoch`` epochs).
+            ``learning_rate`` over all ``epoch`` epochs, or over the time
+            budget when ``minutes`` is set).
         kl_warmup_epochs: raise the KL weight linearly from 0 over N epochs.
         deterministic: TF op determinism: the same seed gives identical runs.
         mixed_precision: layers compute in bfloat16 (variables and losses float32).
+        minutes: wall-clock budget of this invocation; training stops when the
+            next epoch would not fit in it, after at least one epoch (0 = no
+            budget; ``epoch`` stays the upper bound).
         strategy: ``default`` (one device, as always), ``mirrored`` (every
             local GPU, else every logical CPU device, ``tf.distribute.MirroredStrategy``)
             or ``multiworker`` (hosts from ``TF_CONFIG``,
@@ -84,10 +88,13 @@ class TrainConfig:
     deterministic: bool = False
     strategy: str = "default"
     mixed_precision: bool = False
+    minutes: float = 0.0
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
             raise TfvaeError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
+        if not (math.isfinite(float(self.minutes)) and float(self.minutes) >= 0):
+            raise TfvaeError(f"--minutes must be a number >= 0, got {self.minutes}")
         if int(self.kl_warmup_epochs) < 0:
             raise TfvaeError(f"--kl_warmup_epochs must be >= 0, got {self.kl_warmup_epochs}")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -316,6 +323,56 @@ class TensorBoardWriter(keras.callbacks.Callback):
                 viz.save_png(os.path.join(self.image_dir, f"samples_epoch_{step:03d}.png"), samples, scale=2)
 
 
+def cosine_factor(progress, alpha=0.01):
+    """Cosine decay from 1 to ``alpha`` as ``progress`` goes from 0 to 1 (as keras' CosineDecay)."""
+    progress = min(max(float(progress), 0.0), 1.0)
+    return alpha + (1.0 - alpha) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training when the next epoch would overrun a wall-clock budget.
+
+    The estimate of the next epoch is the last one's wall time (validation
+    included); at least one epoch always runs.
+
+    Args:
+        minutes: the budget of this invocation.
+        cosine_lr: if set, the peak learning rate of a budget-aware cosine
+            schedule: each epoch starts at ``cosine_lr * cosine_factor(p)``,
+            where ``p`` is the larger of the fraction of the budget used and
+            the fraction of ``epochs`` done, so the rate reaches its floor by
+            whichever limit ends the run.
+        epochs: the epoch bound of the run (``--epoch``).
+    """
+
+    def __init__(self, minutes, cosine_lr=None, epochs=None):
+        super().__init__()
+        self.seconds = 60.0 * float(minutes)
+        self.cosine_lr = cosine_lr
+        self.epochs = epochs
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.perf_counter()
+        self._epoch_seconds = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_t0 = time.perf_counter()
+        if self.cosine_lr is None:
+            return
+        used = time.perf_counter() - self._t0
+        if self._epoch_seconds:  # aim the floor at the last epoch that fits, not past it
+            used += self._epoch_seconds
+        progress = max(used / self.seconds, (epoch + 1) / self.epochs if self.epochs else 0.0)
+        self.model.optimizer.learning_rate.assign(self.cosine_lr * cosine_factor(progress))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch_seconds = time.perf_counter() - self._epoch_t0
+        if time.perf_counter() - self._t0 + self._epoch_seconds > self.seconds:
+            print(f"tfvae: stopping after epoch {epoch + 1}: another epoch (~{self._epoch_seconds:.0f} s) would "
+                  f"overrun the time budget of {self.seconds / 60:g} min", flush=True)
+            self.model.stop_training = True
+
+
 class KLWarmup(keras.callbacks.Callback):
     """Raises the KL weight linearly from 0 to ``beta`` over the first ``epochs`` epochs.
 
@@ -422,8 +479,14 @@ def _compatible_model_config(base, overrides):
 
 
 def learning_rate(tc, n_train):
-    """The optimizer's learning rate: a float or a schedule over all steps of the run."""
-    if tc.lr_schedule == "cosine":
+    """The optimizer's learning rate: a float or a schedule over all steps of the run.
+
+    With a time budget (``tc.minutes``) a cosine schedule cannot be laid out in
+    steps in advance: the rate starts constant and :class:`TimeBudget` sets it
+    each epoch from the fraction of the budget used (budget-aware schedule,
+    Li et al. 2020, "Budgeted Training").
+    """
+    if tc.lr_schedule == "cosine" and not tc.minutes:
         steps = tc.epoch * math.ceil(n_train / tc.batch)
         return keras.optimizers.schedules.CosineDecay(tc.learning_rate, decay_steps=steps, alpha=0.01)
     return tc.learning_rate
@@ -621,8 +684,12 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
                           fixed_labels=fixed_labels, noise_labels=noise_labels),
         RunRecorder(run_dir, {k: config[k] for k in ("model", "data")}, history, best_val, tc.save_weight_dir),
     ]
+    recorder = callbacks[-1]
     if tc.kl_warmup_epochs:
         callbacks.insert(0, KLWarmup(model_config.beta, tc.kl_warmup_epochs))
+    if tc.minutes:
+        cosine_lr = tc.learning_rate if tc.lr_schedule == "cosine" else None
+        callbacks.append(TimeBudget(tc.minutes, cosine_lr, tc.epoch))  # after RunRecorder: the last epoch is saved first
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     print(
@@ -632,7 +699,7 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
     )
     model.fit(train_ds, validation_data=val_ds, epochs=tc.epoch, initial_epoch=initial_epoch,
               callbacks=callbacks, verbose=verbose, shuffle=False)
-    history = callbacks[-1].history
+    history = recorder.history
     if tc.images:
         finish_images(run_dir, history, f"{info.name} {model_config.model} z={model_config.latent_dim}")
     last = history[-1]
