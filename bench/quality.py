@@ -27,6 +27,8 @@ RECIPES = {
     "mlp-elbo": ["--epoch", "100000"],
     "mlp-elbo-cosine": ["--epoch", "100000", "--lr_schedule", "cosine"],
     "mlp-warmup-cosine": ["--epoch", "100000", "--lr_schedule", "cosine", "--kl_warmup_epochs", "20"],
+    "mlp-elbo-cosine-b500": ["--epoch", "100000", "--lr_schedule", "cosine", "--batch", "500", "--learning_rate", "2e-3"],
+    "gated-elbo-cosine": ["--epoch", "100000", "--lr_schedule", "cosine", "--arch", "gated"],
     "mlp-iwae5-cosine": ["--epoch", "100000", "--lr_schedule", "cosine", "--objective", "iwae", "--k", "5"],
     "conv-elbo-cosine": ["--epoch", "100000", "--lr_schedule", "cosine", "--arch", "conv", "--latent_dim", "32"],
     "conv-iwae5-cosine": ["--epoch", "100000", "--lr_schedule", "cosine", "--arch", "conv", "--latent_dim", "32",

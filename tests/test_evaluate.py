@@ -121,3 +121,47 @@ def test_eval_of_shipped_weights_on_real_mnist(tmp_path, tfds_dir, capsys):
     assert "likelihood_note" not in m
     assert (tmp_path / "reconstructions.png").is_file()
     assert "NLL (importance-weighted" in capsys.readouterr().out
+
+
+def _exact_log_px_vae2(model, images):
+    """log p(x) of a vae2 with 1-D z1 and z2 by quadrature over both on a grid."""
+    z = np.linspace(-10, 10, 2001, dtype=np.float32)[:, None]
+    dz = float(z[1, 0] - z[0, 0])
+    z64 = z[:, 0].astype(np.float64)
+    logits = model.decoder(tf.constant(z)).numpy().reshape(len(z), -1).astype(np.float64)  # z1 -> x
+    pm, plv = (t.numpy()[:, 0].astype(np.float64) for t in model._prior1(tf.constant(z)))  # z2 -> p(z1|z2)
+    # log p(z1 | z2) on the grid: rows z2, columns z1
+    log_p1 = -0.5 * (np.log(2 * np.pi) + plv[:, None] + (z64[None, :] - pm[:, None]) ** 2 * np.exp(-plv[:, None]))
+    log_p2 = -0.5 * (np.log(2 * np.pi) + z64 ** 2)
+    out = []
+    for x in images.reshape(len(images), -1).astype(np.float64):
+        log_px_z1 = -(np.logaddexp(0, logits) - x * logits).sum(1)
+        a = log_p2[:, None] + log_p1 + log_px_z1[None, :]
+        out.append(np.logaddexp.reduce(a.ravel()) + 2 * np.log(dz))
+    return np.array(out)
+
+
+def test_vae2_iwae_moves_from_elbo_to_exact_likelihood():
+    tf.keras.utils.set_random_seed(6)
+    model = models.VAE(input_shape=(2, 3, 1), latent_dim=1, latent_dim1=1, hidden=(8,), hidden2=(4,),
+                       model="vae2").build_all()
+    w = model.decoder.get_weights()
+    w[0] = w[0] * 6.0  # x depends strongly on z1
+    model.decoder.set_weights(w)
+    w = model.prior1.get_weights()
+    w[-2] = w[-2] * 3.0  # z1 depends on z2, with a log-variance near 0 (resolved by the grid)
+    model.prior1.set_weights(w)
+    for net in (model.encoder, model.encoder2):  # wide proposals (log-variance 1): importance sampling converges
+        w = net.get_weights()
+        w[-2][:, 1:] = 0.0
+        w[-1][1:] = 1.0
+        net.set_weights(w)
+    rng = np.random.default_rng(0)
+    images = np.repeat((rng.random((6, 2, 3, 1)) > 0.5).astype(np.float32), 50, axis=0)
+    exact_nll = -_exact_log_px_vae2(model, images).mean()
+    r1 = evaluate.evaluate(model, images, iwae_samples=1, seed=1, verbose=0)
+    r2000 = evaluate.evaluate(model, images, iwae_samples=2000, seed=1, verbose=0)
+    assert abs(r1["nll"] - r1["neg_elbo"]) < 0.05 * r1["neg_elbo"]
+    assert r1["neg_elbo"] > exact_nll + 0.1, "the test needs a loose bound"
+    assert r1["nll"] > r2000["nll"] >= exact_nll - 0.01
+    assert abs(r2000["nll"] - exact_nll) < 0.05 * abs(r1["nll"] - exact_nll)

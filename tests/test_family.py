@@ -35,6 +35,9 @@ def digit_folder(tmp_path_factory):
 CASES = {
     "ae-fashion": (["--model", "ae", "--dataset", "fashion_mnist"], "tfds"),
     "cvae-mnist": (["--model", "cvae", "--dataset", "mnist", "--binarize", "dynamic"], "tfds"),
+    "vae2-gated-mnist": (["--model", "vae2", "--arch", "gated", "--dataset", "mnist", "--binarize", "dynamic"],
+                         "tfds"),
+    "gated-cvae-mnist": (["--model", "cvae", "--arch", "gated", "--dataset", "mnist", "--binarize", "dynamic"], "tfds"),
     "conv-fashion-idx": (["--arch", "conv", "--dataset", f"idx:{FASHION_IDX}"], None),
     "gauss-frey": (["--arch", "conv", "--likelihood", "gaussian", "--dataset", "freyface", "--data_dir", FREY,
                     "--kl_warmup_epochs", "2"], None),

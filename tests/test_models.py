@@ -2,9 +2,11 @@ import json
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfvae import checkpoints, losses, models
+from tfvae.errors import TfvaeError
 
 
 def _batch(n=8, seed=0):
@@ -101,3 +103,48 @@ def test_iwae_through_the_cli(tmp_path, tfds_dir):
                      "--run_dir", str(run)]) == 0
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["model"]["objective"] == "iwae" and cfg["model"]["k"] == 5
+
+
+def test_gated_layers_compute_a_glu_and_round_trip(tmp_path):
+    model = models.VAE(latent_dim=4, hidden=(16, 8), arch="gated").build_all()
+    layer = model.encoder.get_layer("enc_gated_0")
+    x = np.random.default_rng(1).normal(size=(3, 784)).astype(np.float32)
+    kernel, bias = (v.numpy() for v in layer.dense.weights)
+    pre = x @ kernel + bias
+    expected = pre[:, :16] / (1 + np.exp(-pre[:, 16:]))
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+    path = str(tmp_path / "ckpt")
+    checkpoints.save(path, model, {"model": model.config.to_dict()}, {"epoch": 1})
+    rebuilt = models.build_model(checkpoints.read_config(path)["model"])
+    checkpoints.load_weights(rebuilt, path)
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(model.decode(z).numpy(), rebuilt.decode(z).numpy())
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    h = model.fit(_batch(64), epochs=3, batch_size=16, verbose=0)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+
+
+def test_vae2_bounds_round_trip_and_training():
+    keras.utils.set_random_seed(0)
+    elbo_model = models.VAE(latent_dim=4, latent_dim1=6, hidden=(32,), hidden2=(16,), model="vae2").build_all()
+    cfg = elbo_model.get_config()
+    assert cfg["latent_dim1"] == 6 and cfg["hidden2"] == [16]
+    iwae_model = models.VAE.from_config({**cfg, "objective": "iwae", "k": 50}).build_all()
+    iwae_model.set_weights(elbo_model.get_weights())
+    x = tf.constant(_batch(16))
+    terms = elbo_model.compute_losses(x)
+    np.testing.assert_allclose(terms["loss"].numpy(),
+                               (terms["reconstruction_loss"] + terms["kl_loss"]).numpy(), rtol=1e-5)
+    elbo = np.mean([elbo_model.compute_losses(x)["loss"].numpy().mean() for _ in range(20)])
+    iwae = np.mean([iwae_model.compute_losses(x)["loss"].numpy().mean() for _ in range(5)])
+    assert iwae < elbo
+    # the top layer is what sampling, encode and the exported decoder use
+    assert elbo_model.encode(x)[0].shape == (16, 4)
+    assert elbo_model.sample(3, seed=1).shape == (3, 28, 28, 1)
+    assert elbo_model(x).shape == (16, 28, 28, 1)
+    elbo_model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    h = elbo_model.fit(_batch(64), epochs=3, batch_size=16, verbose=0)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    with pytest.raises(TfvaeError, match="vae2"):
+        models.VAEConfig(model="vae2", arch="conv")
+    assert models.VAEConfig(latent_dim=50, model="vae2", hidden=(200, 200)).hidden2 == (100, 100)

@@ -87,9 +87,15 @@ def add_train_parser(sub):
     p.add_argument("--latent_dim", type=_positive_int, default=None, help="latent size (default 128)")
     p.add_argument("--hidden", type=_int_list, default=None, help="encoder hidden widths, decoder mirrors (default 512,256)")
     p.add_argument("--beta", type=_nonneg_float, default=None, help="KL weight (default 1.0)")
-    p.add_argument("--model", choices=["vae", "ae", "cvae"], default=None,
-                   help="vae (default), ae (plain auto-encoder) or cvae (label-conditional VAE)")
-    p.add_argument("--arch", choices=["mlp", "conv"], default=None, help="mlp (default) or conv")
+    p.add_argument("--model", choices=["vae", "ae", "cvae", "vae2"], default=None,
+                   help="vae (default), ae (plain auto-encoder), cvae (label-conditional VAE) or vae2 "
+                        "(two stochastic layers; --latent_dim is the top one)")
+    p.add_argument("--latent_dim1", type=_positive_int, default=None,
+                   help="vae2: size of the bottom stochastic layer (default 2 x latent_dim)")
+    p.add_argument("--hidden2", type=_int_list, default=None,
+                   help="vae2: widths between the two stochastic layers (default half of --hidden)")
+    p.add_argument("--arch", choices=["mlp", "gated", "conv"], default=None,
+                   help="mlp (default), gated (MLP of gated linear units) or conv")
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian", "mse"], default=None,
                    help="decoder: bernoulli (default), gaussian (learned variance) or mse (fixed-variance L2)")
     p.add_argument("--conv_filters", type=_int_list, default=None,
@@ -150,7 +156,8 @@ def cmd_train(args):
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
                  "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,
-                 "batch_norm": args.batch_norm, "objective": args.objective, "k": args.k}
+                 "batch_norm": args.batch_norm, "objective": args.objective, "k": args.k,
+                 "latent_dim1": args.latent_dim1, "hidden2": args.hidden2}
     training.run_training(overrides, data_config, train_config)
     return 0
 
@@ -269,7 +276,7 @@ def add_sweep_parser(sub):
                    help="comma-separated model kinds (vae, cvae; default vae)")
     p.add_argument("--epoch", type=_positive_int, default=10, help="epochs per configuration (default 10)")
     p.add_argument("--out", required=True, help="sweep directory")
-    p.add_argument("--arch", choices=["mlp", "conv"], default=None)
+    p.add_argument("--arch", choices=["mlp", "gated", "conv"], default=None)
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian", "mse"], default=None)
     p.add_argument("--hidden", type=_int_list, default=None)
     p.add_argument("--binarize", choices=["none", "dynamic", "static"], default="none")

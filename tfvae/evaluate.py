@@ -49,6 +49,15 @@ def log_importance_weights(model, x, k, seed, labels=None, rows=None):
     Returns:
         ``(log_w [b, k], log_px_given_z [b, k], z_mean [b, d], z_log_var [b, d], recon [b, H, W, C])``.
     """
+    if model.config.model == "vae2":
+        b, d = tf.shape(x)[0], model.config.latent_dim1 + model.config.latent_dim
+        if rows is None:
+            eps = tf.random.stateless_normal(tf.stack([b, k, d]), seed=seed)
+        else:
+            offset, n = rows
+            eps = tf.random.stateless_normal(tf.stack([n, k, d]), seed=seed)[offset : offset + b]
+        t = model.vae2_terms(x, eps)
+        return t["log_w"], t["log_px_z"], t["z_mean"], t["z_log_var"], t["recon"]
     z_mean, z_log_var = model.encode(x, labels)
     b, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
     if rows is None:
@@ -120,7 +129,10 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
             log_w, log_px_z, z_mean, z_log_var, recon = log_importance_weights(model, x, k, seed_pair, y, rows)
             nll = -(tf.reduce_logsumexp(log_w, axis=1) - math.log(k))
             rec = -tf.reduce_mean(log_px_z, axis=1)
-            kl = losses.kl_standard_normal(z_mean, z_log_var)
+            if model.config.model == "vae2":  # no closed form for z1: the k-sample mean of log q - log p
+                kl = -tf.reduce_mean(log_w - log_px_z, axis=1)
+            else:
+                kl = losses.kl_standard_normal(z_mean, z_log_var)
         err = tf.reshape(recon - x, [tf.shape(x)[0], math.prod(model.config.input_shape)])
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
         return nll, rec, kl, rmse, z_mean

@@ -7,9 +7,14 @@ architecture; ``VAE`` is the subclassed ``keras.Model`` with custom
 
 * ``model``: ``vae`` (default), ``ae`` (deterministic z = encoder output,
   reconstruction loss only), ``cvae`` (one-hot label concatenated to the
-  encoder input and to z).
-* ``arch``: ``mlp`` (default) or ``conv`` (stride-2 conv blocks down, mirrored
-  transposed convs up; optional batch norm).
+  encoder input and to z), ``vae2`` (two stochastic layers, Burda et al.
+  2016: ``q(z1|x) q(z2|z1)``, ``p(z2) p(z1|z2) p(x|z1)``; ``latent_dim`` is the
+  top layer z2, the one with the N(0, I) prior that sampling and the exported
+  decoder take).
+* ``arch``: ``mlp`` (default), ``gated`` (the MLP with gated linear units,
+  ``h = (xW + b) * sigmoid(xV + c)``, as in VampPrior's and Dauphin et al.'s
+  networks) or ``conv`` (stride-2 conv blocks down, mirrored transposed convs
+  up; optional batch norm).
 * ``objective``: ``elbo`` (default) or ``iwae`` with ``k`` importance samples.
 * ``likelihood``: ``bernoulli`` (logits, default), ``gaussian`` (per-pixel
   mean and a learned, bounded log-variance) or ``mse`` (fixed-variance L2,
@@ -26,12 +31,14 @@ import tensorflow as tf
 from tfvae import losses
 from tfvae.errors import TfvaeError
 
-MODEL_KINDS = ("vae", "ae", "cvae")
-ARCHS = ("mlp", "conv")
+MODEL_KINDS = ("vae", "ae", "cvae", "vae2")
+ARCHS = ("mlp", "gated", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
 OBJECTIVES = ("elbo", "iwae")
 # Bounds of the Gaussian decoder's log-variance (std from 0.0067 to 2.7).
 LOG_VAR_MIN, LOG_VAR_MAX = -10.0, 2.0
+# vae2: bound of |log-variance| of p(z1 | z2), softly (bound * tanh(raw / bound)).
+PRIOR_LOG_VAR_BOUND = 8.0
 
 
 @dataclasses.dataclass
@@ -44,7 +51,7 @@ class VAEConfig:
         hidden: widths of the encoder's dense layers; the decoder mirrors them.
         beta: weight of the KL term in the loss (1.0 = the ELBO).
         model: ``vae``, ``ae`` or ``cvae``.
-        arch: ``mlp`` or ``conv``.
+        arch: ``mlp``, ``gated`` or ``conv``.
         likelihood: ``bernoulli``, ``gaussian`` or ``mse``.
         num_classes: label classes (``cvae`` only).
         conv_filters: filters of the stride-2 conv blocks (``conv`` only;
@@ -53,6 +60,10 @@ class VAEConfig:
         objective: ``elbo`` or ``iwae`` (Burda et al.: train on the
             importance-weighted bound with ``k`` samples per example).
         k: importance samples per example for ``objective="iwae"``.
+        latent_dim1: size of the bottom stochastic layer z1 (``vae2`` only;
+            0 = twice ``latent_dim``).
+        hidden2: widths of the dense layers between z1 and z2 (``vae2`` only;
+            empty = half of each ``hidden`` width, Burda et al.'s proportions).
     """
 
     input_shape: Tuple[int, int, int] = (28, 28, 1)
@@ -67,6 +78,8 @@ class VAEConfig:
     batch_norm: bool = False
     objective: str = "elbo"
     k: int = 1
+    latent_dim1: int = 0
+    hidden2: Tuple[int, ...] = ()
 
     def __post_init__(self):
         self.input_shape = tuple(int(v) for v in self.input_shape)
@@ -102,6 +115,18 @@ class VAEConfig:
             raise TfvaeError("--objective iwae needs a vae or cvae (an auto-encoder has no posterior to sample)")
         if self.conv_filters and min(self.conv_filters) < 1:
             raise TfvaeError(f"conv_filters must be positive, got {self.conv_filters}")
+        self.latent_dim1 = int(self.latent_dim1)
+        self.hidden2 = tuple(int(v) for v in self.hidden2)
+        if self.model != "vae2":
+            self.latent_dim1, self.hidden2 = 0, ()
+            return
+        if self.arch == "conv":
+            raise TfvaeError("--model vae2 is built for --arch mlp or gated, not conv")
+        if self.latent_dim1 < 0 or (self.hidden2 and min(self.hidden2) < 1):
+            raise TfvaeError(f"--latent_dim1 must be >= 1 and --hidden2 positive widths, got "
+                             f"{self.latent_dim1} and {self.hidden2}")
+        self.latent_dim1 = self.latent_dim1 or 2 * self.latent_dim
+        self.hidden2 = self.hidden2 or tuple(max(1, w // 2) for w in self.hidden)
 
     @property
     def conditional(self):
@@ -109,7 +134,7 @@ class VAEConfig:
 
     def to_dict(self):
         d = dataclasses.asdict(self)
-        for k in ("input_shape", "hidden", "conv_filters"):
+        for k in ("input_shape", "hidden", "conv_filters", "hidden2"):
             d[k] = list(d[k])
         return d
 
@@ -119,7 +144,39 @@ class VAEConfig:
 
 
 # ------------------------------------------------------------ networks
-def _dense_stack(widths, prefix):
+@keras.saving.register_keras_serializable(package="tfvae")
+class GatedDense(keras.layers.Layer):
+    """A gated linear unit: ``(x W + b) * sigmoid(x V + c)`` (Dauphin et al. 2017).
+
+    One matmul computes both halves. VampPrior (Tomczak & Welling 2018) uses
+    these in place of ReLU layers for its MNIST VAEs.
+
+    Args:
+        units: output width.
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.dense = keras.layers.Dense(2 * self.units, name="linear_and_gate")
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, x):
+        h, gate = keras.ops.split(self.dense(x), 2, axis=-1)
+        return h * keras.ops.sigmoid(gate)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def _dense_stack(widths, prefix, gated=False):
+    if gated:
+        return [GatedDense(w, name=f"{prefix}_gated_{i}") for i, w in enumerate(widths)]
     return [keras.layers.Dense(w, activation="relu", name=f"{prefix}_dense_{i}") for i, w in enumerate(widths)]
 
 
@@ -137,20 +194,24 @@ def build_encoder(cfg, out_dim):
     """Encoder network: images (plus label planes for a cvae) -> ``out_dim`` numbers."""
     h, w, c = cfg.input_shape
     k = cfg.num_classes
-    if cfg.arch == "mlp":
+    if cfg.arch != "conv":
         inputs = [keras.layers.Input((h * w * c + k,))] if k else [keras.layers.Input(cfg.input_shape), keras.layers.Flatten()]
-        body = _dense_stack(cfg.hidden, "enc")
+        body = _dense_stack(cfg.hidden, "enc", gated=cfg.arch == "gated")
     else:
         inputs = [keras.layers.Input((h, w, c + k))]
         body = _conv_down(cfg.conv_filters, cfg.batch_norm) + [keras.layers.Flatten()] + _dense_stack(cfg.hidden, "enc")
     return keras.Sequential(inputs + body + [keras.layers.Dense(out_dim, name="enc_stats")], name="encoder")
 
 
-def build_decoder(cfg, out_channels):
-    """Decoder network: z (plus one-hot label for a cvae) -> ``[H, W, out_channels]`` raw outputs."""
+def build_decoder(cfg, out_channels, latent=None, name="decoder"):
+    """Decoder network: z (plus one-hot label for a cvae) -> ``[H, W, out_channels]`` raw outputs.
+
+    ``latent``: input size if not ``cfg.latent_dim`` (a vae2's z1).
+    """
     h, w, _ = cfg.input_shape
-    layers = [keras.layers.Input((cfg.latent_dim + cfg.num_classes,))] + _dense_stack(tuple(reversed(cfg.hidden)), "dec")
-    if cfg.arch == "mlp":
+    layers = [keras.layers.Input(((latent or cfg.latent_dim) + cfg.num_classes,))] + \
+        _dense_stack(tuple(reversed(cfg.hidden)), "dec", gated=cfg.arch == "gated")
+    if cfg.arch != "conv":
         layers += [keras.layers.Dense(h * w * out_channels, name="dec_out"), keras.layers.Reshape((h, w, out_channels))]
     else:
         n = len(cfg.conv_filters)
@@ -166,7 +227,14 @@ def build_decoder(cfg, out_channels):
         layers.append(keras.layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", name="dec_out"))
         if (h0 * 2**n, w0 * 2**n) != (h, w):
             layers.append(keras.layers.Cropping2D(((0, h0 * 2**n - h), (0, w0 * 2**n - w))))
-    return keras.Sequential(layers, name="decoder")
+    return keras.Sequential(layers, name=name)
+
+
+def build_dense_net(cfg, name, in_dim, widths, out_dim):
+    """``in_dim`` -> dense (or gated) layers ``widths`` -> ``out_dim`` linear outputs (a vae2's inner nets)."""
+    body = _dense_stack(tuple(widths), name, gated=cfg.arch == "gated")
+    return keras.Sequential([keras.layers.Input((in_dim,))] + body + [keras.layers.Dense(out_dim, name=f"{name}_out")],
+                            name=name)
 
 
 # ---------------------------------------------------------------- model
@@ -195,8 +263,17 @@ class VAE(keras.Model):
         cfg = self.config
         channels = cfg.input_shape[-1]
         stats = cfg.latent_dim if cfg.model == "ae" else 2 * cfg.latent_dim
-        self.encoder = build_encoder(cfg, stats)
-        self.decoder = build_decoder(cfg, 2 * channels if cfg.likelihood == "gaussian" else channels)
+        out_channels = 2 * channels if cfg.likelihood == "gaussian" else channels
+        if cfg.model == "vae2":
+            # encoder: x -> z1 stats; encoder2: z1 -> z2 stats; prior1: z2 -> p(z1|z2) stats; decoder: z1 -> x.
+            d1, d2 = cfg.latent_dim1, cfg.latent_dim
+            self.encoder = build_encoder(cfg, 2 * d1)
+            self.encoder2 = build_dense_net(cfg, "encoder2", d1, cfg.hidden2, 2 * d2)
+            self.prior1 = build_dense_net(cfg, "prior1", d2, tuple(reversed(cfg.hidden2)), 2 * d1)
+            self.decoder = build_decoder(cfg, out_channels, latent=d1)
+        else:
+            self.encoder = build_encoder(cfg, stats)
+            self.decoder = build_decoder(cfg, out_channels)
         # A variable, so KL warm-up can change it without retracing.
         self.beta = keras.Variable(cfg.beta, trainable=False, name="beta", dtype="float32")
         self.seed_generator = keras.random.SeedGenerator(seed=None, name="sampling_seed")
@@ -234,13 +311,16 @@ class VAE(keras.Model):
         x = tf.cast(x, tf.float32)
         if self.config.conditional:
             y = self._one_hot(labels, tf.shape(x)[0])
-            if self.config.arch == "mlp":
+            if self.config.arch != "conv":
                 x = tf.concat([tf.reshape(x, [tf.shape(x)[0], -1]), y], axis=-1)
             else:
                 planes = tf.ones_like(x[..., :1]) * y[:, None, None, :]
                 x = tf.concat([x, planes], axis=-1)
         # float32 out of the networks whatever the compute dtype (bf16 mixed precision).
         stats = tf.cast(self.encoder(x, training=training), tf.float32)
+        if self.config.model == "vae2":  # q(z2 | z1) at the mean of q(z1 | x)
+            z1_mean, _ = tf.split(stats, 2, axis=-1)
+            stats = tf.cast(self.encoder2(z1_mean, training=training), tf.float32)
         if self.config.model == "ae":
             return stats, tf.zeros_like(stats)
         z_mean, z_log_var = tf.split(stats, 2, axis=-1)
@@ -266,11 +346,79 @@ class VAE(keras.Model):
         return z_mean + tf.exp(0.5 * z_log_var) * eps
 
     def decoder_output(self, z, labels=None, training=False):
-        """Raw decoder output (logits, or mean and log-variance parameters), ``[batch, H, W, C']``."""
+        """Raw decoder output (logits, or mean and log-variance parameters), ``[batch, H, W, C']``.
+
+        A vae2 decodes its top z through the mean of ``p(z1 | z2)``.
+        """
         z = tf.cast(z, tf.float32)
+        if self.config.model == "vae2":
+            z, _ = self._prior1(z, training)
         if self.config.conditional:
             z = tf.concat([z, self._one_hot(labels, tf.shape(z)[0])], axis=-1)
         return tf.cast(self.decoder(z, training=training), tf.float32)
+
+    def _prior1(self, z2, training=False):
+        """Mean and (softly bounded) log-variance of a vae2's ``p(z1 | z2)``."""
+        mean, raw = tf.split(tf.cast(self.prior1(z2, training=training), tf.float32), 2, axis=-1)
+        return mean, PRIOR_LOG_VAR_BOUND * tf.tanh(raw / PRIOR_LOG_VAR_BOUND)
+
+    def vae2_terms(self, x, eps, training=False):
+        """Per-sample terms of a vae2 for given standard-normal noise.
+
+        ``z1 ~ q(z1|x)``, ``z2 ~ q(z2|z1)``; the importance weight is
+        ``log p(x|z1) + log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1)``.
+
+        Args:
+            x: images ``[b, H, W, C]``.
+            eps: noise ``[b, k, latent_dim1 + latent_dim]`` (z1's, then z2's).
+            training: passed to the networks.
+
+        Returns:
+            dict: ``log_w`` and ``log_px_z`` ``[b, k]``; ``kl`` ``[b, k]``
+            (``log q(z1|x) - log p(z1|z2)`` plus the analytic KL of ``q(z2|z1)``
+            from N(0, I)); ``z_mean``, ``z_log_var`` ``[b, latent_dim]``
+            (``q(z2|z1)`` at the mean of ``q(z1|x)``); ``raw`` ``[b, H, W, C']``
+            (decoder output of the first sample) and ``recon`` (decoder means
+            at the mean of ``q(z1|x)``).
+        """
+        d1, d2 = self.config.latent_dim1, self.config.latent_dim
+        b, k = tf.shape(eps)[0], tf.shape(eps)[1]
+        x = tf.cast(x, tf.float32)
+        m1, lv1 = tf.split(tf.cast(self.encoder(x, training=training), tf.float32), 2, axis=-1)
+        z1 = m1[:, None, :] + tf.exp(0.5 * lv1)[:, None, :] * eps[..., :d1]
+        flat1 = tf.reshape(z1, [-1, d1])
+        m2, lv2 = tf.split(tf.cast(self.encoder2(flat1, training=training), tf.float32), 2, axis=-1)
+        z2 = m2 + tf.exp(0.5 * lv2) * tf.reshape(eps[..., d1:], [-1, d2])
+        pm1, plv1 = self._prior1(z2, training)
+        raw = tf.cast(self.decoder(flat1, training=training), tf.float32)
+        log_px_z = tf.reshape(self.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
+        log_q1 = losses.log_normal(z1, m1[:, None, :], lv1[:, None, :])
+        log_p1 = tf.reshape(losses.log_normal(flat1, pm1, plv1), [b, k])
+        log_q2 = tf.reshape(losses.log_normal(z2, m2, lv2), [b, k])
+        log_p2 = tf.reshape(losses.log_standard_normal(z2), [b, k])
+        kl = log_q1 - log_p1 + tf.reshape(losses.kl_standard_normal(m2, lv2), [b, k])
+        top_mean, top_log_var = tf.split(tf.cast(self.encoder2(m1, training=training), tf.float32), 2, axis=-1)
+        first = tf.reshape(raw, tf.concat([[b, k], tf.shape(raw)[1:]], 0))[:, 0]
+        return {"log_w": log_px_z + log_p1 + log_p2 - log_q1 - log_q2, "log_px_z": log_px_z, "kl": kl,
+                "z_mean": top_mean, "z_log_var": top_log_var, "raw": first,
+                "recon": self.mean_image(tf.cast(self.decoder(m1, training=training), tf.float32))}
+
+    def _vae2_losses(self, x, training, rows=None):
+        """ELBO (k = 1) or importance-weighted bound (``objective="iwae"``) of a vae2."""
+        k = self.config.k if self.config.objective == "iwae" else 1
+        d = self.config.latent_dim1 + self.config.latent_dim
+        b = tf.shape(x)[0]
+        if rows is None:
+            eps = keras.random.normal(tf.stack([b, k, d]), seed=self.seed_generator)
+        else:
+            offset, total = rows
+            eps = keras.random.normal(tf.stack([total, k, d]), seed=self.seed_generator)[offset : offset + b]
+        t = self.vae2_terms(x, eps, training)
+        rec, kl = -tf.reduce_mean(t["log_px_z"], axis=1), tf.reduce_mean(t["kl"], axis=1)
+        loss = -(tf.reduce_logsumexp(t["log_w"], axis=1) - math.log(k)) if k > 1 else rec + self.beta * kl
+        err = tf.reshape(self.mean_image(t["raw"]) - tf.cast(x, tf.float32), [b, -1])
+        return {"loss": loss, "reconstruction_loss": rec, "kl_loss": kl,
+                "rmse": tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))}
 
     def decode_logits(self, z, labels=None):
         """Decoder logits of a Bernoulli model (the raw output for the others)."""
@@ -298,6 +446,9 @@ class VAE(keras.Model):
     def call(self, inputs, training=False):
         """Reconstructions of ``inputs`` (images, or ``(images, labels)``), decoded from ``z_mean``."""
         x, y = self._unpack(inputs)
+        if self.config.model == "vae2":  # through the mean of q(z1 | x), not the top layer
+            m1, _ = tf.split(tf.cast(self.encoder(tf.cast(x, tf.float32), training=training), tf.float32), 2, axis=-1)
+            return self.mean_image(tf.cast(self.decoder(m1, training=training), tf.float32))
         z_mean, _ = self.encode(x, y, training=training)
         return self.decode(z_mean, y)
 
@@ -339,6 +490,8 @@ class VAE(keras.Model):
             dict of ``[batch]`` tensors: ``reconstruction_loss``, ``kl_loss``,
             ``loss`` and ``rmse``.
         """
+        if self.config.model == "vae2":
+            return self._vae2_losses(x, training, rows)
         if self.config.objective == "iwae" and self.config.k > 1:
             return self._iwae_losses(x, labels, training)
         z_mean, z_log_var = self.encode(x, labels, training=training)
