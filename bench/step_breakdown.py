@@ -50,7 +50,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recipe", choices=sorted(RECIPES), default="default")
     ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (default 0: TF's choice)")
+    ap.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (default 0: TF's choice)")
     args = ap.parse_args()
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
     spec = RECIPES[args.recipe]
     keras.utils.set_random_seed(0)
     model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"]))
