@@ -34,6 +34,7 @@ VARIANTS = {
     "spe1": dict(opt="adam", spe=1),
     "spe10": dict(opt="adam", spe=10),
     "xla": dict(opt="adam", spe=50, jit=True),
+    "xla_fused": dict(opt="fused", spe=50, jit=True),
     "fused": dict(opt="fused", spe=50),
     "bf16": dict(opt="fused", spe=50, policy="mixed_bfloat16"),
     "b200": dict(opt="fused", spe=50, batch=200),

@@ -5,14 +5,15 @@ on full MNIST for:
 
   (a) ``ref``: the PyTorch example's recipe, MLP 784-400-20-400-784, batch 128;
   (b) ``default``: tfvae's default, MLP 512-256, latent 128, batch 100;
-  (c) ``conv``: the conv model, when the package has one.
+  (c) ``conv``: ``tfvae train --arch conv`` (stride-2 4x4 convs 32,64, dense 512-256, latent 128), batch 100.
 
 Prints per-epoch median seconds, images/s, GFLOP per epoch (3x the forward
-matmul FLOPs, counted from layer shapes), the fp32 matmul peak measured in the
-same run and the roofline fraction; then input-pipeline overhead (real
-pipeline vs. in-memory tensors) and peak RSS. The last line is one JSON object.
+FLOPs of the dense and conv layers, counted from layer shapes), the fp32 matmul
+peak measured in the same run and the roofline fraction; then input-pipeline
+overhead (real pipeline vs. in-memory tensors, epochs alternated) and peak
+RSS. The last line is one JSON object.
 
-    python bench/train_speed.py [--epochs 3] [--recipes ref,default] [--steps_per_execution 50]
+    python bench/train_speed.py [--epochs 3] [--recipes ref,default,conv] [--steps_per_execution 50] [--xla auto]
 """
 
 import argparse
@@ -29,6 +30,7 @@ os.environ.setdefault(  # the shared data beside the checkout, as in the tests
     "TFDS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tensorflow_datasets"))
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfvae import data, models, training  # noqa: E402
@@ -36,6 +38,7 @@ from tfvae import data, models, training  # noqa: E402
 RECIPES = {
     "ref": dict(hidden=(400,), latent_dim=20, batch=128),
     "default": dict(hidden=(512, 256), latent_dim=128, batch=100),
+    "conv": dict(hidden=(512, 256), latent_dim=128, batch=100, arch="conv"),  # `tfvae train --arch conv`
 }
 
 
@@ -62,54 +65,80 @@ def dense_shapes(model):
     return shapes
 
 
+def forward_flops(model):
+    """Multiply-add FLOPs (2 per MAC) of one image's forward pass through the dense and conv layers.
+
+    Conv2D: 2 * H_out * W_out * kh * kw * C_in * C_out; Conv2DTranspose:
+    2 * H_in * W_in * kh * kw * C_in * C_out (each input pixel spreads over a kh x kw patch).
+    """
+    total = 0
+    for layer in model.encoder.layers + model.decoder.layers:
+        if isinstance(layer, keras.layers.Dense):
+            i, o = layer.kernel.shape
+            total += 2 * i * o
+        elif isinstance(layer, keras.layers.Conv2DTranspose):
+            kh, kw, _, _ = layer.kernel.shape
+            _, h, w, cin = layer.input.shape
+            total += 2 * h * w * kh * kw * cin * layer.filters
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            _, h, w, _ = layer.output.shape
+            total += 2 * h * w * kh * kw * cin * cout
+    return total
+
+
 def gflop_per_epoch(model, n_images):
-    """3 x forward FLOPs (forward + backward) of the dense layers, per epoch."""
-    forward = sum(2 * i * o for i, o in dense_shapes(model))
-    return 3 * forward * n_images / 1e9
+    """3 x forward FLOPs (forward + backward) of the dense and conv layers, per epoch."""
+    return 3 * forward_flops(model) * n_images / 1e9
 
 
-def time_epochs(model, ds, epochs):
-    model.fit(ds.take(3), epochs=1, verbose=0)  # trace and warm up
-    times = []
-    for _ in range(epochs):
-        t = time.perf_counter()
-        model.fit(ds, epochs=1, verbose=0, shuffle=False)
-        times.append(time.perf_counter() - t)
-    return times
+def time_epoch(model, ds):
+    t = time.perf_counter()
+    model.fit(ds, epochs=1, verbose=0, shuffle=False)
+    return time.perf_counter() - t
 
 
-def bench_recipe(name, spec, train, epochs, spe, peak):
+def bench_recipe(name, spec, train, epochs, spe, peak, xla="auto"):
     keras.utils.set_random_seed(0)
-    tc = training.TrainConfig(batch=spec["batch"], steps_per_execution=spe, log_every=10**9)
-    model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"]))
+    tc = training.TrainConfig(batch=spec["batch"], steps_per_execution=spe, log_every=10**9, xla=xla)
+    model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"],
+                                                arch=spec.get("arch", "mlp")))
     training.compile_model(model, tc, len(train))
     ds = data.make_dataset(train, spec["batch"], shuffle=True, seed=0, binarize="dynamic")
-    times = time_epochs(model, ds, epochs)
+    # Pipeline overhead: the same steps fed from tensors already in memory (binarized once).
+    x = np.concatenate([b.numpy() for b, _ in ds])
+    mem = tf.data.Dataset.from_tensor_slices(x).batch(spec["batch"]).cache()
+    # Trace, compile and warm up on a whole epoch of each: the last, partial batch is a second shape
+    # (XLA compiles each shape once). Then alternate real and in-memory epochs, so that drift in the
+    # machine's load hits both alike.
+    time_epoch(model, ds), time_epoch(model, mem)
+    times, mem_times = [], []
+    for _ in range(epochs):
+        times.append(time_epoch(model, ds))
+        mem_times.append(time_epoch(model, mem))
     med = statistics.median(times)
     gflop = gflop_per_epoch(model, len(train))
-    row = {
+    return {
         "recipe": name,
         "batch": spec["batch"],
+        "xla_step": model.xla_step,
         "epoch_seconds_median": round(med, 3),
         "epoch_seconds_all": [round(t, 3) for t in times],
         "images_per_s": round(len(train) / med),
         "gflop_per_epoch": round(gflop, 1),
         "gflops": round(gflop / med, 1),
         "roofline_fraction": round(gflop / med / peak, 3),
+        "in_memory_epoch_seconds_median": round(statistics.median(mem_times), 3),
+        "in_memory_epoch_seconds_all": [round(t, 3) for t in mem_times],
+        "pipeline_overhead": round(med / statistics.median(mem_times) - 1, 3),
     }
-    # Pipeline overhead: the same steps fed from tensors already in memory.
-    x = next(iter(ds.unbatch().batch(len(train))))[0]
-    mem = tf.data.Dataset.from_tensor_slices(x).batch(spec["batch"]).cache()
-    mem_times = time_epochs(model, mem, epochs)
-    row["in_memory_epoch_seconds_median"] = round(statistics.median(mem_times), 3)
-    row["pipeline_overhead"] = round(med / statistics.median(mem_times) - 1, 3)
-    return row
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--recipes", default="ref,default")
+    ap.add_argument("--recipes", default="ref,default,conv")
+    ap.add_argument("--xla", choices=training.XLA_MODES, default="auto", help="as tfvae train --xla")
     ap.add_argument("--steps_per_execution", type=int, default=training.TrainConfig.steps_per_execution)
     ap.add_argument("--dataset", default="mnist")
     args = ap.parse_args()
@@ -120,7 +149,7 @@ def main():
           f"intra={tf.config.threading.get_intra_op_parallelism_threads()} cores={os.cpu_count()}")
     rows = []
     for name in args.recipes.split(","):
-        row = bench_recipe(name, RECIPES[name], train, args.epochs, args.steps_per_execution, peak)
+        row = bench_recipe(name, RECIPES[name], train, args.epochs, args.steps_per_execution, peak, args.xla)
         rows.append(row)
         print(f"{name:8s} batch {row['batch']:4d}: {row['epoch_seconds_median']:.2f} s/epoch "
               f"({row['images_per_s']} img/s), {row['gflop_per_epoch']} GFLOP/epoch, {row['gflops']} GFLOP/s = "

@@ -133,6 +133,10 @@ def add_train_parser(sub):
     p.add_argument("--steps_per_execution", type=_positive_int, default=50,
                    help="training steps per graph call (default 50; same results, less overhead; "
                         "1 under --strategy mirrored/multiworker)")
+    p.add_argument("--xla", choices=["auto", "on", "off"], default="auto",
+                   help="compile each training step (loss, gradients, Adam) with XLA, the random draws staying "
+                        "outside; auto (default): on for --arch mlp/gated on one device in float32, where it "
+                        "measured faster (bench/RESULTS.md), off for conv, mixed precision and --strategy")
     p.add_argument("--strategy", choices=STRATEGIES, default="default", help=STRATEGY_HELP)
     p.set_defaults(func=cmd_train)
     return p
@@ -153,6 +157,7 @@ def cmd_train(args):
         overwrite=args.overwrite, images=not args.no_images, steps_per_execution=args.steps_per_execution,
         lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup_epochs,
         deterministic=args.deterministic, mixed_precision=args.mixed_precision, minutes=args.minutes, strategy=args.strategy,
+        xla=args.xla,
     )
     overrides = {"latent_dim": args.latent_dim, "hidden": args.hidden, "beta": args.beta, "model": args.model,
                  "arch": args.arch, "likelihood": args.likelihood, "conv_filters": args.conv_filters,

@@ -311,22 +311,28 @@ def static_binarize(split, seed):
 
 
 # ---------------------------------------------------------------- pipeline
+CHUNK_BATCHES = 10  # batches prepared together (one gather and one random draw each)
+
+
 def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", fixed_draw=False, with_labels=True):
     """Builds the ``tf.data`` pipeline over an in-memory split.
 
-    in-memory tensors (the cache) -> seeded per-epoch shuffle -> batch -> map -> prefetch.
-
-    The shuffle permutes example *indices* (8 bytes each) and the map gathers
-    a whole batch of images at a time, so no image passes through the shuffle
-    buffer: the pipeline keeps up with a 2-core training step
-    (bench/train_speed.py measures its overhead against in-memory tensors).
+    One pass over the data (an epoch) is: a seed for the pass -> a seeded
+    permutation of the indices -> chunks of ``CHUNK_BATCHES`` batches, each
+    gathered and binarized with a few large ops -> the chunk's batches, cut out
+    as slices. The next chunk is prepared in the background while the current
+    one trains (``prefetch``), so a step pays one slice and one cast, and the
+    per-pixel work runs in vectorised bulk rather than per batch
+    (bench/train_speed.py measures the overhead against in-memory tensors).
 
     Args:
         split: a ``Split`` (uint8 images).
         batch_size: examples per batch (the last batch may be smaller).
-        shuffle: reshuffle every epoch, seeded by ``seed``.
-        seed: seed for shuffling and dynamic binarization.
-        binarize: ``dynamic`` draws Bernoulli pixels inside the pipeline;
+        shuffle: a new order every pass, seeded by ``seed``.
+        seed: seed for shuffling and dynamic binarization; every pass draws
+            its own seeds from it (``Dataset.random``, re-randomized each time
+            the dataset is iterated), so runs repeat.
+        binarize: ``dynamic`` draws Bernoulli pixels every pass;
             ``none``/``static`` only scale to [0, 1].
         fixed_draw: for ``dynamic``, make the draw the same on every pass
             (evaluation / validation, so numbers repeat).
@@ -338,21 +344,36 @@ def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", f
     n = len(split)
     images = tf.constant(split.images)
     labels = tf.constant(split.labels)
-    ds = tf.data.Dataset.range(n)
-    if shuffle:
-        # Shuffling 8-byte indices is cheap; the images never pass through the buffer.
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    draws = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=not fixed_draw)
-    ds = tf.data.Dataset.zip((ds, draws))
+    chunk = CHUNK_BATCHES * batch_size
+    n_chunks = -(-n // chunk)
+    # One int64 seed per pass: a different one each time the dataset is iterated (unless fixed).
+    rerandomize = shuffle or (binarize == "dynamic" and not fixed_draw)
+    passes = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=rerandomize).take(1)
 
-    def prep(index, draw):
-        x = tf.cast(tf.gather(images, index), tf.float32) / 255.0
+    def chunks_of_pass(pass_seed):
+        index = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            index = tf.random.experimental.stateless_shuffle(index, seed=tf.stack([pass_seed, 0]))
+        starts = tf.data.Dataset.range(n_chunks)
+        return starts.map(lambda c: (pass_seed, c, index[c * chunk : (c + 1) * chunk]))
+
+    def prepare_chunk(pass_seed, c, index):
+        x = tf.gather(images, index)
         if binarize == "dynamic":
-            u = tf.random.stateless_uniform(tf.shape(x), seed=tf.stack([draw, tf.constant(0, tf.int64)]))
-            x = tf.cast(u < x, tf.float32)
-        return (x, tf.gather(labels, index)) if with_labels else x
+            u = tf.random.stateless_uniform(tf.shape(x), seed=tf.stack([pass_seed, c + 1]), maxval=255.0)
+            x = tf.cast(u < tf.cast(x, tf.float32), tf.uint8) * 255  # Bernoulli(pixel / 255), kept as uint8
+        return x, tf.gather(labels, index)
 
-    ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    def batches_of_chunk(x, y):
+        m = tf.shape(x, out_type=tf.int64)[0]
+        starts = tf.data.Dataset.range(0, m, batch_size)
+        return starts.map(lambda i: (x[i : i + batch_size], y[i : i + batch_size]))
 
+    def to_float(x, y):
+        x = tf.cast(x, tf.float32) * (1.0 / 255.0)
+        return (x, y) if with_labels else x
+
+    ds = passes.flat_map(chunks_of_pass).map(prepare_chunk).prefetch(1).flat_map(batches_of_chunk)
+    # flat_map hides the length: state it, so that Keras knows where an epoch ends.
+    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    return ds.map(to_float).prefetch(2)

@@ -320,6 +320,7 @@ class VAE(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed=None, name="sampling_seed")
 
         self.term_means = TermMeans(TERMS)
+        self.xla_step = False  # set by compile(xla_step=...)
 
     # ------------------------------------------------------------------ API
     @property
@@ -370,18 +371,44 @@ class VAE(keras.Model):
         Args:
             z_mean, z_log_var: ``[batch, latent_dim]``.
             rows: ``(offset, global_batch)`` under a ``tf.distribute`` strategy
-                (see ``replica_rows``): eps is drawn for the whole global batch
-                with the (mirrored) seed and this replica takes its own rows, so
-                replicas get different noise and a one-worker split draws
-                exactly the noise a single device would.
+                (see ``draw_noise``).
         """
-        if rows is None:
-            eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
-        else:
-            offset, total = rows
-            eps = keras.random.normal(tf.stack([total, tf.shape(z_mean)[1]]), seed=self.seed_generator)
-            eps = eps[offset : offset + tf.shape(z_mean)[0]]
+        eps = self.draw_noise(tf.shape(z_mean)[0], rows)[:, 0, : self.latent_dim]
         return z_mean + tf.exp(0.5 * z_log_var) * eps
+
+    @property
+    def samples_per_example(self):
+        """Posterior samples drawn per example in training: ``k`` for ``objective="iwae"``, else 1."""
+        return self.config.k if self.config.objective == "iwae" else 1
+
+    def draw_noise(self, batch, rows=None):
+        """Standard-normal noise for one training (or validation) step.
+
+        All of a step's randomness, drawn with TF's kernels from the model's
+        seed generator, so that the rest of the step can be compiled with XLA
+        (whose CPU random-number code is slow) and the same seed gives the same
+        numbers either way.
+
+        Args:
+            batch: examples in this batch (this replica's share under a strategy).
+            rows: ``(offset, global_batch)`` under a ``tf.distribute`` strategy
+                (see ``replica_rows``): the noise is drawn for the whole global
+                batch with the (mirrored) seed and this replica takes its own
+                rows, so replicas get different noise and a one-worker split
+                draws exactly the noise a single device would.
+
+        Returns:
+            ``[batch, samples_per_example, latent_dim1 + latent_dim]`` (z1's
+            noise first for a vae2), or ``None`` for an auto-encoder.
+        """
+        if self.config.model == "ae":
+            return None
+        width = self.config.latent_dim1 + self.config.latent_dim
+        k = self.samples_per_example
+        if rows is None:
+            return keras.random.normal(tf.stack([batch, k, width]), seed=self.seed_generator)
+        offset, total = rows
+        return keras.random.normal(tf.stack([total, k, width]), seed=self.seed_generator)[offset : offset + batch]
 
     def decoder_output(self, z, labels=None, training=False):
         """Raw decoder output (logits, or mean and log-variance parameters), ``[batch, H, W, C']``.
@@ -441,16 +468,10 @@ class VAE(keras.Model):
                 "z_mean": top_mean, "z_log_var": top_log_var, "raw": first,
                 "recon": self.mean_image(tf.cast(self.decoder(m1, training=training), tf.float32))}
 
-    def _vae2_losses(self, x, training, rows=None):
+    def _vae2_losses(self, x, eps, training):
         """ELBO (k = 1) or importance-weighted bound (``objective="iwae"``) of a vae2."""
-        k = self.config.k if self.config.objective == "iwae" else 1
-        d = self.config.latent_dim1 + self.config.latent_dim
+        k = self.samples_per_example
         b = tf.shape(x)[0]
-        if rows is None:
-            eps = keras.random.normal(tf.stack([b, k, d]), seed=self.seed_generator)
-        else:
-            offset, total = rows
-            eps = keras.random.normal(tf.stack([total, k, d]), seed=self.seed_generator)[offset : offset + b]
         t = self.vae2_terms(x, eps, training)
         rec, kl = -tf.reduce_mean(t["log_px_z"], axis=1), tf.reduce_mean(t["kl"], axis=1)
         loss = -(tf.reduce_logsumexp(t["log_w"], axis=1) - math.log(k)) if k > 1 else rec + self.beta * kl
@@ -518,25 +539,32 @@ class VAE(keras.Model):
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None
 
-    def compute_losses(self, x, labels=None, training=False, rows=None):
+    def compute_losses(self, x, labels=None, training=False, rows=None, eps=None):
         """Per-example terms for a batch.
 
-        ``rows``: ``(offset, global_batch)`` of this replica's examples under a
-        ``tf.distribute`` strategy (passed on to ``reparameterize``).
+        Args:
+            x: images ``[batch, H, W, C]``.
+            labels: ``[batch]`` int labels (a cvae needs them).
+            training: passed to the networks.
+            rows: ``(offset, global_batch)`` of this replica's examples under a
+                ``tf.distribute`` strategy (passed on to ``draw_noise``).
+            eps: the step's noise from ``draw_noise`` (drawn here if ``None``).
 
         Returns:
             dict of ``[batch]`` tensors: ``reconstruction_loss``, ``kl_loss``,
             ``loss`` and ``rmse``.
         """
+        if eps is None:
+            eps = self.draw_noise(tf.shape(x)[0], rows)
         if self.config.model == "vae2":
-            return self._vae2_losses(x, training, rows)
-        if self.config.objective == "iwae" and self.config.k > 1:
-            return self._iwae_losses(x, labels, training)
+            return self._vae2_losses(x, eps, training)
+        if self.samples_per_example > 1:
+            return self._iwae_losses(x, labels, eps, training)
         z_mean, z_log_var = self.encode(x, labels, training=training)
         if self.config.model == "ae":
             z, kl = z_mean, tf.zeros_like(z_mean[:, 0])
         else:
-            z = self.reparameterize(z_mean, z_log_var, rows)
+            z = z_mean + tf.exp(0.5 * z_log_var) * eps[:, 0, :]
             kl = losses.kl_standard_normal(z_mean, z_log_var)
         raw = self.decoder_output(z, labels, training=training)
         rec = -self.log_likelihood(x, raw)
@@ -545,7 +573,7 @@ class VAE(keras.Model):
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
         return {"loss": loss, "reconstruction_loss": rec, "kl_loss": kl, "rmse": rmse}
 
-    def _iwae_losses(self, x, labels, training):
+    def _iwae_losses(self, x, labels, eps, training):
         """The importance-weighted bound with k samples per example (Burda et al., 2016).
 
         ``loss = -log (1/k) sum_i p(x, z_i) / q(z_i | x)``; ``reconstruction_loss``
@@ -555,7 +583,6 @@ class VAE(keras.Model):
         k = self.config.k
         z_mean, z_log_var = self.encode(x, labels, training=training)
         b, d = tf.shape(z_mean)[0], self.latent_dim
-        eps = keras.random.normal(tf.stack([b, k, d]), seed=self.seed_generator)
         z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
         rep_labels = None if labels is None else tf.repeat(labels, k)
         raw = self.decoder_output(tf.reshape(z, [-1, d]), rep_labels, training=training)
@@ -628,13 +655,32 @@ class VAE(keras.Model):
             return
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
-    def train_step(self, data):
-        x, y = self._unpack(data)
-        distributed = self.in_replica()
-        rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
+    def compile(self, optimizer="rmsprop", xla_step=False, **kwargs):
+        """``keras.Model.compile`` plus ``xla_step``.
+
+        Args:
+            optimizer: as for Keras.
+            xla_step: compile each training and validation step (loss,
+                gradients, optimizer update, metrics' inputs) with XLA, while
+                the step's noise is drawn outside it with TF's kernels
+                (``draw_noise``; XLA's CPU random numbers are slow). One device
+                only: under a ``tf.distribute`` strategy steps run as TF graphs.
+                Keras' own ``jit_compile`` would compile the draws too.
+            **kwargs: ``keras.Model.compile`` arguments.
+        """
+        super().compile(optimizer=optimizer, **kwargs)
+        self.xla_step = bool(xla_step)
+        self._xla_train = tf.function(self._train_on_noise, jit_compile=True, reduce_retracing=True)
+        self._xla_test = tf.function(self._test_on_noise, jit_compile=True, reduce_retracing=True)
+
+    def _train_on_noise(self, x, y, eps, rows=None):
+        """One optimizer step on a batch with given noise; returns the per-example terms.
+
+        ``rows``: ``(offset, global_batch)`` of this replica's examples under a strategy.
+        """
         with tf.GradientTape() as tape:
-            terms = self.compute_losses(x, y, training=True, rows=rows)
-            if distributed:
+            terms = self.compute_losses(x, y, training=True, eps=eps)
+            if rows is not None:
                 # The optimizer sums gradients over replicas: divide the local
                 # sum by the GLOBAL batch so the sum is the single-device mean.
                 loss = tf.nn.compute_average_loss(terms["loss"], global_batch_size=rows[1])
@@ -642,13 +688,32 @@ class VAE(keras.Model):
                 loss = tf.reduce_mean(terms["loss"])
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return terms
+
+    def _test_on_noise(self, x, y, eps):
+        """The per-example terms of a batch with given noise (no update)."""
+        return self.compute_losses(x, y, training=False, eps=eps)
+
+    def train_step(self, data):
+        x, y = self._unpack(data)
+        distributed = self.in_replica()
+        rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
+        eps = self.draw_noise(tf.shape(x)[0], rows)
+        if self.xla_step and not distributed:
+            terms = self._xla_train(x, y, eps)
+        else:
+            terms = self._train_on_noise(x, y, eps, rows)
         return self._update_metrics(terms, distributed)
 
     def test_step(self, data):
         x, y = self._unpack(data)
         distributed = self.in_replica()
         rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
-        terms = self.compute_losses(x, y, training=False, rows=rows)
+        eps = self.draw_noise(tf.shape(x)[0], rows)
+        if self.xla_step and not distributed:
+            terms = self._xla_test(x, y, eps)
+        else:
+            terms = self._test_on_noise(x, y, eps)
         return self._update_metrics(terms, distributed)
 
     # ------------------------------------------------------- serialization

@@ -34,6 +34,7 @@ from tfvae.errors import TfvaeError
 
 METRICS = ("loss", "reconstruction_loss", "kl_loss", "rmse")
 LR_SCHEDULES = ("constant", "cosine")
+XLA_MODES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -69,6 +70,10 @@ class TrainConfig:
             or ``multiworker`` (hosts from ``TF_CONFIG``,
             ``tf.distribute.MultiWorkerMirroredStrategy``). ``batch`` is the
             global batch, split over the replicas.
+        xla: ``on``: compile each step (loss, gradients, Adam) with XLA, the
+            random draws staying outside (``VAE.compile(xla_step=True)``);
+            ``off``: TF graphs with oneDNN kernels; ``auto``: ``on`` where it
+            measured faster (see ``use_xla``).
     """
 
     epoch: int = 100
@@ -89,8 +94,11 @@ class TrainConfig:
     strategy: str = "default"
     mixed_precision: bool = False
     minutes: float = 0.0
+    xla: str = "auto"
 
     def __post_init__(self):
+        if self.xla not in XLA_MODES:
+            raise TfvaeError(f"--xla must be one of {', '.join(XLA_MODES)}, got {self.xla!r}")
         if self.strategy not in STRATEGIES:
             raise TfvaeError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if not (math.isfinite(float(self.minutes)) and float(self.minutes) >= 0):
@@ -508,6 +516,22 @@ def build_for_training(model_config, tc):
         keras.mixed_precision.set_global_policy(previous)
 
 
+def use_xla(tc, model_config):
+    """Whether steps are compiled with XLA (``VAE.compile(xla_step=...)``) under ``tc.xla``.
+
+    ``auto`` turns it on for the dense architectures (``mlp``, ``gated``) on
+    one device in float32: there the step measured 10-20 % faster than TF's
+    graph with oneDNN kernels (XLA's small matmuls are faster and it fuses the
+    elementwise work and Adam; bench/RESULTS.md). Off for ``conv`` (oneDNN's
+    convolutions are faster), for bfloat16 and under a ``tf.distribute``
+    strategy (gradients are all-reduced between replicas inside the step).
+    """
+    if tc.xla != "auto":
+        return tc.xla == "on"
+    return (model_config.arch in ("mlp", "gated") and not tc.mixed_precision
+            and tc.strategy == "default" and not tf.distribute.has_strategy())
+
+
 def compile_model(model, tc, n_train):
     """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too).
 
@@ -516,10 +540,12 @@ def compile_model(model, tc, n_train):
     ``strategy.run`` (keras-team/keras#19246).
     """
     spe = 1 if tf.distribute.has_strategy() else min(tc.steps_per_execution, tc.log_every)
-    # XLA (jit_compile) measured slower than TF's graph + oneDNN on CPU here; see bench/RESULTS.md.
+    # Keras' jit_compile would compile the random draws too, and XLA's CPU random numbers are slow:
+    # xla_step compiles the rest of the step instead (bench/RESULTS.md).
     # FusedAdam: the same Adam in one TF kernel per variable (measured faster; bench/RESULTS.md).
     adam = optim.FusedAdam
-    model.compile(optimizer=adam(learning_rate(tc, n_train)), jit_compile=False, steps_per_execution=spe)
+    model.compile(optimizer=adam(learning_rate(tc, n_train)), jit_compile=False, steps_per_execution=spe,
+                  xla_step=use_xla(tc, model.config))
     model.optimizer.build(model.trainable_variables)
     return model
 
