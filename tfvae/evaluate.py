@@ -25,12 +25,32 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 def _bernoulli_log_likelihood(logits, x):
     """``-sum(softplus(l) - x * l)`` over the last axis, as one fused XLA loop.
 
-    Only this elementwise part is compiled: XLA fuses the softplus, product and
-    sum into one pass over the ``[b, k, pixels]`` logits (twice as fast as
-    TF's separate kernels here), while the matmuls stay on oneDNN, which is
-    faster than XLA's on this CPU (bench/RESULTS.md).
+    Only this elementwise part is compiled: XLA fuses it into one pass over the
+    ``[b, k, pixels]`` logits (twice as fast as TF's separate kernels here),
+    while the large matmuls stay on oneDNN, which is faster than XLA's at these
+    sizes (bench/RESULTS.md). ``softplus(l) = max(l, 0) + log(1 + exp(-|l|))``
+    with ``log`` rather than ``log1p``: XLA's CPU ``log1p`` is much slower, and
+    where ``1 + exp(-|l|)`` rounds to 1 the term is below 6e-8 per pixel.
     """
-    return -tf.reduce_sum(tf.nn.softplus(logits) - x * logits, axis=-1)
+    softplus = tf.nn.relu(logits) + tf.math.log(1.0 + tf.exp(-tf.abs(logits)))
+    return -tf.reduce_sum(softplus - x * logits, axis=-1)
+
+
+@tf.function(jit_compile=True)
+def _sample_and_log_ratio(z_mean, z_log_var, eps):
+    """``z = mean + exp(log_var / 2) * eps`` and ``log p(z) - log q(z | x)`` in one fused XLA pass.
+
+    With ``z`` drawn through ``eps``, ``(z - mean)^2 / var = eps^2``, so
+    ``log p(z) - log q(z | x) = 0.5 * sum(eps^2 + log_var - z^2)`` (the
+    ``log 2 pi`` terms cancel): no division and no broadcast of the
+    ``[b, d]`` posterior over the ``[b, k, d]`` samples in TF's slow
+    broadcasting kernels.
+
+    Returns:
+        ``z [b, k, d]``, ``log_ratio [b, k]``.
+    """
+    z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
+    return z, 0.5 * tf.reduce_sum(tf.square(eps) + z_log_var[:, None, :] - tf.square(z), axis=-1)
 
 
 def log_importance_weights(model, x, k, seed, labels=None, rows=None):
@@ -65,7 +85,7 @@ def log_importance_weights(model, x, k, seed, labels=None, rows=None):
     else:
         offset, n = rows
         eps = tf.random.stateless_normal(tf.stack([n, k, d]), seed=seed)[offset : offset + b]
-    z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
+    z, log_ratio = _sample_and_log_ratio(z_mean, z_log_var, eps)
     rep_labels = None if labels is None else tf.repeat(labels, k)
     raw = model.decoder_output(tf.reshape(z, [-1, d]), rep_labels)
     if model.config.likelihood == "bernoulli":
@@ -77,10 +97,8 @@ def log_importance_weights(model, x, k, seed, labels=None, rows=None):
         log_px_z = _bernoulli_log_likelihood(logits, tf.reshape(x, [b, 1, pixels]))
     else:
         log_px_z = tf.reshape(model.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
-    log_pz = losses.log_standard_normal(z)
-    log_qz = losses.log_normal(z, z_mean[:, None, :], z_log_var[:, None, :])
     recon = model.decode(z_mean, labels)
-    return log_px_z + log_pz - log_qz, log_px_z, z_mean, z_log_var, recon
+    return log_px_z + log_ratio, log_px_z, z_mean, z_log_var, recon
 
 
 def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, labels=None, strategy=None):
