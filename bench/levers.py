@@ -7,8 +7,12 @@ hits every variant alike; the median over rounds is reported.
     python bench/levers.py [--rounds 3] [--steps 600] [--variants base,fused,...]
 
 Variants: ``base`` (Keras Adam, steps_per_execution 50), ``spe1``, ``spe10``,
-``xla`` (jit_compile), ``fused`` (FusedAdam), ``bf16`` (mixed_bfloat16 +
-FusedAdam), ``b200``/``b500`` (batch 200/500 with FusedAdam).
+``xla`` (Keras' jit_compile: the whole step, random draws included),
+``xla_fused`` (the same with FusedAdam), ``fused`` (FusedAdam, TF graph),
+``xla_step`` (FusedAdam, ``VAE.compile(xla_step=True)``: XLA for everything
+but the random draws; ``tfvae train``'s default for this model),
+``xla_step_b200``, ``bf16`` (mixed_bfloat16 + FusedAdam), ``b200``/``b500``
+(batch 200/500 with FusedAdam).
 """
 
 import argparse
@@ -16,7 +20,6 @@ import json
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -29,12 +32,17 @@ import tensorflow as tf  # noqa: E402
 
 from tfvae import data, models, optim  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_speed import time_epoch  # noqa: E402
+
 VARIANTS = {
     "base": dict(opt="adam", spe=50),
     "spe1": dict(opt="adam", spe=1),
     "spe10": dict(opt="adam", spe=10),
     "xla": dict(opt="adam", spe=50, jit=True),
     "xla_fused": dict(opt="fused", spe=50, jit=True),
+    "xla_step": dict(opt="fused", spe=50, xla_step=True),
+    "xla_step_b200": dict(opt="fused", spe=50, xla_step=True, batch=200),
     "fused": dict(opt="fused", spe=50),
     "bf16": dict(opt="fused", spe=50, policy="mixed_bfloat16"),
     "b200": dict(opt="fused", spe=50, batch=200),
@@ -47,7 +55,8 @@ def build(v):
     keras.utils.set_random_seed(0)
     model = models.build_model({})
     opt = optim.FusedAdam(1e-3) if v["opt"] == "fused" else keras.optimizers.Adam(1e-3)
-    model.compile(optimizer=opt, jit_compile=v.get("jit", False), steps_per_execution=v["spe"])
+    model.compile(optimizer=opt, jit_compile=v.get("jit", False), steps_per_execution=v["spe"],
+                  xla_step=v.get("xla_step", False))
     keras.mixed_precision.set_global_policy("float32")
     return model
 
@@ -72,9 +81,7 @@ def main():
     for _ in range(args.rounds):
         for n in names:
             model, ds = built[n]
-            t = time.perf_counter()
-            model.fit(ds, epochs=1, verbose=0)
-            times[n].append(time.perf_counter() - t)
+            times[n].append(time_epoch(model, ds))
     base = statistics.median(times[names[0]])
     rows = []
     for n in names:

@@ -10,7 +10,8 @@ Times, per step, in graph loops of ``--steps`` steps over one fixed batch (no in
 * ``optimizer``: ``FusedAdam.apply_gradients`` alone, on fixed gradients;
 * ``optimizer, raw kernels``: the same ``ResourceApplyAdam`` kernels called directly (no Keras wrapper);
 * ``step without metrics``: loss, gradients and ``apply_gradients``, no metric updates;
-* ``train_step``: the package's ``VAE.train_step`` (gradients + Adam + metrics).
+* ``train_step``: the package's ``VAE.train_step`` (gradients + Adam + metrics), XLA-compiled as ``tfvae
+  train`` runs it (``--xla off``: the TF graph with oneDNN kernels). The other rows are TF graphs.
 
 Each row also gives GFLOP/s against the counted FLOPs of a whole step and the fraction of the fp32 matmul
 peak measured in the same run. The last line is one JSON object.
@@ -52,13 +53,15 @@ def main():
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (default 0: TF's choice)")
     ap.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (default 0: TF's choice)")
+    ap.add_argument("--xla", choices=["on", "off"], default="on",
+                    help="train_step row: XLA-compiled step (tfvae train's default for this model) or TF graph")
     args = ap.parse_args()
     tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
     spec = RECIPES[args.recipe]
     keras.utils.set_random_seed(0)
     model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"]))
-    model.compile(optimizer=optim.FusedAdam(1e-3), steps_per_execution=1)
+    model.compile(optimizer=optim.FusedAdam(1e-3), steps_per_execution=1, xla_step=args.xla == "on")
     model.optimizer.build(model.trainable_variables)
     b, steps = spec["batch"], args.steps
     x = tf.constant((np.random.default_rng(0).random((b, 28, 28, 1)) > 0.7).astype(np.float32))

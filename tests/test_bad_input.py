@@ -111,6 +111,7 @@ def test_bad_data(case, tmp_path, capsys):
     (["--hidden", "512,x"], "--hidden"),
     (["--kl_warmup_epochs", "-1"], "--kl_warmup_epochs"),
     (["--model", "gan"], "--model"),
+    (["--xla", "maybe"], "--xla"),
 ])
 def test_more_bad_flags(flags, needle, capsys):
     with pytest.raises(SystemExit) as e:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfvae import cli
+from tfvae import cli, models, training
 
 SMALL = ["--dataset", "mnist", "--train_examples", "2000", "--val_examples", "500", "--batch", "100",
          "--latent_dim", "8", "--hidden", "64,32", "--log_every", "5"]
@@ -131,3 +131,13 @@ def test_train_py_wrapper_help():
     res = subprocess.run([sys.executable, "train.py", "--help"], capture_output=True, text=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert res.returncode == 0 and "--load_weight_dir" in res.stdout and "--epoch" in res.stdout
+
+
+def test_xla_auto_is_on_for_dense_models_on_one_device_in_float32():
+    dense, conv = models.VAEConfig(arch="gated"), models.VAEConfig(arch="conv")
+    assert training.use_xla(training.TrainConfig(), dense)
+    assert not training.use_xla(training.TrainConfig(), conv)
+    assert not training.use_xla(training.TrainConfig(mixed_precision=True), dense)
+    assert not training.use_xla(training.TrainConfig(strategy="mirrored"), dense)
+    assert training.use_xla(training.TrainConfig(xla="on"), conv)
+    assert not training.use_xla(training.TrainConfig(xla="off"), dense)

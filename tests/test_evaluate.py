@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfvae import cli, evaluate, models
+from tfvae import cli, evaluate, losses, models
 
 
 def _exact_log_px(model, images):
@@ -165,3 +165,25 @@ def test_vae2_iwae_moves_from_elbo_to_exact_likelihood():
     assert r1["neg_elbo"] > exact_nll + 0.1, "the test needs a loose bound"
     assert r1["nll"] > r2000["nll"] >= exact_nll - 0.01
     assert abs(r2000["nll"] - exact_nll) < 0.05 * abs(r1["nll"] - exact_nll)
+
+
+def test_fused_latent_terms_equal_the_densities():
+    """evaluate's fused z and log p(z) - log q(z|x) are the textbook densities of the same draw."""
+    rng = np.random.default_rng(0)
+    mean = tf.constant(rng.normal(size=(3, 6)), tf.float32)
+    log_var = tf.constant(rng.uniform(-6, 2, size=(3, 6)), tf.float32)
+    eps = tf.constant(rng.normal(size=(3, 50, 6)), tf.float32)
+    z, log_ratio = evaluate._sample_and_log_ratio(mean, log_var, eps)
+    np.testing.assert_allclose(z.numpy(), (mean[:, None] + tf.exp(0.5 * log_var)[:, None] * eps).numpy(), rtol=1e-5)
+    want = losses.log_standard_normal(z) - losses.log_normal(z, mean[:, None], log_var[:, None])
+    np.testing.assert_allclose(log_ratio.numpy(), want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_fused_bernoulli_likelihood_equals_cross_entropy():
+    rng = np.random.default_rng(1)
+    logits = tf.constant(rng.normal(scale=12.0, size=(2, 40, 784)), tf.float32)  # saturated pixels included
+    x = tf.constant((rng.random((2, 1, 784)) < 0.3).astype(np.float32))
+    got = evaluate._bernoulli_log_likelihood(logits, x).numpy()
+    want = -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(x, logits.shape),
+                                                                 logits=logits), axis=-1).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5)

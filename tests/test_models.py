@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfvae import checkpoints, losses, models
+from tfvae import checkpoints, losses, models, optim
 from tfvae.errors import TfvaeError
 
 
@@ -148,3 +148,42 @@ def test_vae2_bounds_round_trip_and_training():
     with pytest.raises(TfvaeError, match="vae2"):
         models.VAEConfig(model="vae2", arch="conv")
     assert models.VAEConfig(latent_dim=50, model="vae2", hidden=(200, 200)).hidden2 == (100, 100)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(latent_dim=4, hidden=(32, 16)),                                         # vae, ELBO
+    dict(latent_dim=4, hidden=(32,), arch="gated", objective="iwae", k=3),       # gated, IWAE
+    dict(latent_dim=3, hidden=(32,), model="vae2", latent_dim1=5),               # two stochastic layers
+    dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),              # labels in both nets
+])
+def test_xla_step_is_the_graph_step(kwargs):
+    """compile(xla_step=True) runs the same step: same noise, same terms, same Adam update."""
+    x = tf.constant(_batch(16, seed=5))
+    data = (x, tf.constant(np.arange(16) % 10)) if kwargs.get("model") == "cvae" else x
+    results = []
+    for xla in (False, True):
+        keras.utils.set_random_seed(7)  # same initial weights and sampling seed
+        model = models.VAE(**kwargs).build_all()
+        start = [w.copy() for w in model.get_weights()]
+        model.compile(optimizer=optim.FusedAdam(1e-2), xla_step=xla)
+        logs = [model.train_step(data) for _ in range(3)]
+        val = model.test_step(data)
+        results.append(({k: float(v) for k, v in logs[-1].items()}, {k: float(v) for k, v in val.items()},
+                        [w.copy() for w in model.get_weights()], start))
+    (logs_tf, val_tf, w_tf, start_tf), (logs_xla, val_xla, w_xla, start_xla) = results
+    for a, b in zip(start_tf, start_xla):
+        np.testing.assert_array_equal(a, b)
+    assert logs_tf.keys() == logs_xla.keys() == set(models.TERMS)
+    for k in logs_tf:
+        np.testing.assert_allclose(logs_xla[k], logs_tf[k], rtol=1e-4, err_msg=k)
+        np.testing.assert_allclose(val_xla[k], val_tf[k], rtol=1e-4, err_msg=k)
+    assert max(np.abs(a - b).max() for a, b in zip(w_tf, start_tf)) > 1e-3  # the steps did change the weights...
+    for a, b in zip(w_tf, w_xla):  # ...identically, to float rounding
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-5)
+
+
+def test_draw_noise_shapes():
+    assert models.VAE(latent_dim=4, hidden=(8,)).build_all().draw_noise(5).shape == (5, 1, 4)
+    assert models.VAE(latent_dim=4, hidden=(8,), objective="iwae", k=3).build_all().draw_noise(5).shape == (5, 3, 4)
+    assert models.VAE(latent_dim=2, hidden=(8,), model="vae2", latent_dim1=6).build_all().draw_noise(5).shape == (5, 1, 8)
+    assert models.VAE(latent_dim=4, hidden=(8,), model="ae").build_all().draw_noise(5) is None

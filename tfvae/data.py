@@ -2,8 +2,8 @@
 
 Every source (TFDS, raw IDX files, ...) is loaded once into uint8 arrays of
 shape ``[N, H, W, C]`` plus integer labels. ``make_dataset`` then builds the
-pipeline: cache -> seeded per-epoch shuffle -> batch -> map (scale to [0, 1],
-binarize) -> prefetch.
+pipeline: a seed per pass -> permuted indices -> chunks of batches gathered
+and binarized in bulk (prefetched) -> batch slices scaled to [0, 1].
 
 Dataset specs (``--dataset``):
 
@@ -376,4 +376,6 @@ def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", f
     ds = passes.flat_map(chunks_of_pass).map(prepare_chunk).prefetch(1).flat_map(batches_of_chunk)
     # flat_map hides the length: state it, so that Keras knows where an epoch ends.
     ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
-    return ds.map(to_float).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.map(to_float).prefetch(2).with_options(options)
