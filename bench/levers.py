@@ -75,7 +75,7 @@ def main():
     built, times = {}, {n: [] for n in names}
     for n in names:
         v = VARIANTS[n]
-        ds = tf.data.Dataset.from_tensor_slices(x).batch(v.get("batch", 100)).cache()
+        ds = data.without_autotune(tf.data.Dataset.from_tensor_slices(x).batch(v.get("batch", 100)).cache())
         built[n] = (build(v), ds)
         built[n][0].fit(ds.take(2 * v["spe"]), epochs=1, verbose=0)  # trace
     for _ in range(args.rounds):

@@ -122,7 +122,7 @@ def bench_recipe(name, spec, train, epochs, spe, peak, xla="auto"):
     ds = data.make_dataset(train, spec["batch"], shuffle=True, seed=0, binarize="dynamic")
     # Pipeline overhead: the same steps fed from tensors already in memory (binarized once).
     x = np.concatenate([b.numpy() for b, _ in ds])
-    mem = tf.data.Dataset.from_tensor_slices(x).batch(spec["batch"]).cache()
+    mem = data.without_autotune(tf.data.Dataset.from_tensor_slices(x).batch(spec["batch"]).cache())
     # Trace, compile and warm up on a whole epoch of each: the last, partial batch is a second shape
     # (XLA compiles each shape once). Then alternate real and in-memory epochs, so that drift in the
     # machine's load hits both alike.

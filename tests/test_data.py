@@ -110,6 +110,7 @@ def test_pipeline_chunks_cover_every_example_once_per_pass():
     # batch 5: chunks of CHUNK_BATCHES * 5 = 50 images, then 14, cut into 5 + 5 + 4
     ds = data.make_dataset(train, 5, shuffle=True, seed=2, binarize="dynamic")
     assert len(ds) == 13  # Keras needs the length to end an epoch without a warning
+    assert ds.options().autotune.enabled is False  # else every epoch start can wait seconds (data.without_autotune)
     passes = [[(x.numpy(), y.numpy()) for x, y in ds] for _ in range(2)]
     for batches in passes:
         assert [len(y) for _, y in batches] == [5] * 12 + [4]

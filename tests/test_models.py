@@ -157,29 +157,38 @@ def test_vae2_bounds_round_trip_and_training():
     dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),              # labels in both nets
 ])
 def test_xla_step_is_the_graph_step(kwargs):
-    """compile(xla_step=True) runs the same step: same noise, same terms, same Adam update."""
+    """compile(xla_step=True) runs the same step: same noise, same terms, same update.
+
+    Plain SGD, whose update is linear in the gradient, shows the gradients agree to float rounding. Under
+    Adam (FusedAdam, as tfvae train runs it) the logs agree too, and so do the weights, but for the odd
+    element whose gradient is rounding noise: Adam's update m / sqrt(v) rescales that noise to a full step.
+    """
     x = tf.constant(_batch(16, seed=5))
     data = (x, tf.constant(np.arange(16) % 10)) if kwargs.get("model") == "cvae" else x
-    results = []
-    for xla in (False, True):
-        keras.utils.set_random_seed(7)  # same initial weights and sampling seed
-        model = models.VAE(**kwargs).build_all()
-        start = [w.copy() for w in model.get_weights()]
-        model.compile(optimizer=optim.FusedAdam(1e-2), xla_step=xla)
-        logs = [model.train_step(data) for _ in range(3)]
-        val = model.test_step(data)
-        results.append(({k: float(v) for k, v in logs[-1].items()}, {k: float(v) for k, v in val.items()},
-                        [w.copy() for w in model.get_weights()], start))
-    (logs_tf, val_tf, w_tf, start_tf), (logs_xla, val_xla, w_xla, start_xla) = results
-    for a, b in zip(start_tf, start_xla):
-        np.testing.assert_array_equal(a, b)
-    assert logs_tf.keys() == logs_xla.keys() == set(models.TERMS)
-    for k in logs_tf:
-        np.testing.assert_allclose(logs_xla[k], logs_tf[k], rtol=1e-4, err_msg=k)
-        np.testing.assert_allclose(val_xla[k], val_tf[k], rtol=1e-4, err_msg=k)
-    assert max(np.abs(a - b).max() for a, b in zip(w_tf, start_tf)) > 1e-3  # the steps did change the weights...
-    for a, b in zip(w_tf, w_xla):  # ...identically, to float rounding
-        np.testing.assert_allclose(b, a, rtol=0, atol=1e-5)
+    for make_optimizer in (lambda: keras.optimizers.SGD(0.05), lambda: optim.FusedAdam(1e-2)):
+        results = []
+        for xla in (False, True):
+            keras.utils.set_random_seed(7)  # same initial weights and sampling seed
+            model = models.VAE(**kwargs).build_all()
+            start = [w.copy() for w in model.get_weights()]
+            model.compile(optimizer=make_optimizer(), xla_step=xla)
+            logs = [model.train_step(data) for _ in range(3)]
+            val = model.test_step(data)
+            results.append(({k: float(v) for k, v in logs[-1].items()}, {k: float(v) for k, v in val.items()},
+                            [w.copy() for w in model.get_weights()], start))
+        (logs_tf, val_tf, w_tf, start_tf), (logs_xla, val_xla, w_xla, start_xla) = results
+        for a, b in zip(start_tf, start_xla):
+            np.testing.assert_array_equal(a, b)
+        assert logs_tf.keys() == logs_xla.keys() == set(models.TERMS)
+        for k in logs_tf:
+            np.testing.assert_allclose(logs_xla[k], logs_tf[k], rtol=1e-4, err_msg=k)
+            np.testing.assert_allclose(val_xla[k], val_tf[k], rtol=1e-4, err_msg=k)
+        assert max(np.abs(a - b).max() for a, b in zip(w_tf, start_tf)) > 1e-3  # the steps moved the weights
+        off = np.concatenate([(np.abs(a - b) > 1e-5).ravel() for a, b in zip(w_tf, w_xla)])
+        if isinstance(model.optimizer, keras.optimizers.SGD):
+            assert not off.any()
+        else:
+            assert off.mean() < 0.02
 
 
 def test_draw_noise_shapes():

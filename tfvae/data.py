@@ -376,6 +376,19 @@ def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", f
     ds = passes.flat_map(chunks_of_pass).map(prepare_chunk).prefetch(1).flat_map(batches_of_chunk)
     # flat_map hides the length: state it, so that Keras knows where an epoch ends.
     ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    return without_autotune(ds.map(to_float).prefetch(2))
+
+
+def without_autotune(ds):
+    """``ds`` with tf.data's autotuning off (buffer sizes and parallelism as written).
+
+    The autotuner runs a model thread per iterator that sleeps between
+    optimisation rounds, and destroying the iterator waits for that sleep to
+    end: Keras destroys the training iterator at every epoch start, which cost
+    0 to 2.5 s of idle CPU per epoch here (epochs took either 5.4 or 10 s; see
+    bench/RESULTS.md). This pipeline's buffers are set by hand, so it loses
+    nothing.
+    """
     options = tf.data.Options()
     options.autotune.enabled = False
-    return ds.map(to_float).prefetch(2).with_options(options)
+    return ds.with_options(options)

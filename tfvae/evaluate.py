@@ -276,18 +276,21 @@ def format_table(m):
 
 
 def load_eval_images(data_config, split="test", num_examples=None):
-    """The split's images (float32) and labels, binarized the way the model was trained.
+    """The split's images (float32 in [0, 1]) and labels, binarized the way the model was trained.
 
-    Dynamic binarization uses a fixed seed here, so the numbers repeat.
+    A model trained with dynamic binarization is evaluated on one Bernoulli draw
+    of the whole split, made with numpy's ``default_rng(EVAL_BINARIZE_SEED)``
+    (``data.static_binarize``), independent of the training pipeline, so the
+    numbers repeat; ``num_examples`` takes the first images of that draw.
     """
     from tfvae import data
 
     s = data.load_test_split(data_config, split)
+    if data_config.binarize == "dynamic":
+        s = data.static_binarize(s, data.EVAL_BINARIZE_SEED)
     if num_examples:
         s = s.take(num_examples)
-    ds = data.make_dataset(s, 1000, binarize=data_config.binarize, seed=data.EVAL_BINARIZE_SEED, fixed_draw=True)
-    batches = list(ds)
-    return np.concatenate([x.numpy() for x, _ in batches]), np.concatenate([y.numpy() for _, y in batches])
+    return s.images.astype(np.float32) / 255.0, s.labels
 
 
 def run_eval(args):
