@@ -358,25 +358,29 @@ def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", f
         return starts.map(lambda c: (pass_seed, c, index[c * chunk : (c + 1) * chunk]))
 
     def prepare_chunk(pass_seed, c, index):
-        x = tf.gather(images, index)
+        x = tf.cast(tf.gather(images, index), tf.float32)
         if binarize == "dynamic":
             u = tf.random.stateless_uniform(tf.shape(x), seed=tf.stack([pass_seed, c + 1]), maxval=255.0)
-            x = tf.cast(u < tf.cast(x, tf.float32), tf.uint8) * 255  # Bernoulli(pixel / 255), kept as uint8
+            x = tf.cast(u < x, tf.float32)  # Bernoulli(pixel / 255)
+        else:
+            x = x * (1.0 / 255.0)
         return x, tf.gather(labels, index)
 
     def batches_of_chunk(x, y):
-        m = tf.shape(x, out_type=tf.int64)[0]
-        starts = tf.data.Dataset.range(0, m, batch_size)
-        return starts.map(lambda i: (x[i : i + batch_size], y[i : i + batch_size]))
-
-    def to_float(x, y):
-        x = tf.cast(x, tf.float32) * (1.0 / 255.0)
-        return (x, y) if with_labels else x
+        # the chunk's full batches as slices of one reshaped tensor, then the rest (a last, smaller batch)
+        full = tf.shape(x)[0] // batch_size * batch_size
+        whole = (tf.reshape(x[:full], tf.concat([[-1, batch_size], tf.shape(x)[1:]], 0)),
+                 tf.reshape(y[:full], [-1, batch_size]))
+        rest = (x[full:], y[full:])
+        if not with_labels:
+            whole, rest = whole[0], rest[0]
+        rest = tf.data.Dataset.from_tensors(rest).filter(lambda *r: tf.shape(r[0])[0] > 0)
+        return tf.data.Dataset.from_tensor_slices(whole).concatenate(rest)
 
     ds = passes.flat_map(chunks_of_pass).map(prepare_chunk).prefetch(1).flat_map(batches_of_chunk)
     # flat_map hides the length: state it, so that Keras knows where an epoch ends.
     ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
-    return without_autotune(ds.map(to_float).prefetch(2))
+    return without_autotune(ds.prefetch(2))
 
 
 def without_autotune(ds):
