@@ -1,6 +1,6 @@
 """Quality per CPU-hour: train a named recipe for a wall-clock budget, then evaluate it honestly.
 
-    python bench/quality.py --minutes 60 --recipe mlp-iwae5-cosine [--iwae_samples 5000] [--out runs/quality]
+    python bench/quality.py --minutes 60 --recipe gated-elbo-cosine-59k [--iwae_samples 5000] [--out runs/quality]
 
 Trains with ``tfvae train --minutes M`` (dynamic binarization; training images held out as the recipe says),
 evaluates the recipe's checkpoint (the best on the held-out images, or the final one) with ``tfvae eval``
