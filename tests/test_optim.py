@@ -28,4 +28,3 @@ def test_fused_adam_with_a_schedule_trains_a_vae():
     x = (np.random.default_rng(0).random((64, 28, 28, 1)) > 0.7).astype(np.float32)
     h = model.fit(x, epochs=3, batch_size=16, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
-
