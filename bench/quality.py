@@ -50,15 +50,20 @@ RECIPES = {
 TABLE = "## Quality per CPU-hour (`python bench/quality.py`)"
 
 
+def _is_table_heading(line):
+    # any heading level and suffix: RESULTS.md's section is "# Quality per CPU-hour (...), both machines"
+    return line.startswith("#") and "Quality per CPU-hour" in line
+
+
 def add_row(results, row):
     """Inserts ``row`` after the last row of RESULTS.md's quality table (creating the section if missing)."""
     text = open(results).read() if os.path.exists(results) else "# Benchmark results\n"
-    if TABLE not in text:
+    if not any(_is_table_heading(line) for line in text.split("\n")):
         text = (text.rstrip("\n") + f"\n\n{TABLE}\n\nTest NLL on dynamically binarized MNIST (full test set, "
                 "`tfvae eval`).\n\n| recipe | flags | training images / checkpoint | budget (min) | epochs' time (min) "
                 "| epochs | test −ELBO | test NLL | K | date |\n|---|---|---|---|---|---|---|---|---|---|\n")
     lines = text.split("\n")
-    i = next(n for n, line in enumerate(lines) if line == TABLE)
+    i = next(n for n, line in enumerate(lines) if _is_table_heading(line))
     while not lines[i].startswith("|"):  # the header row
         i += 1
     while i < len(lines) and lines[i].startswith("|"):
