@@ -119,3 +119,31 @@ def test_pipeline_chunks_cover_every_example_once_per_pass():
         # Bernoulli(pixel / 255) keeps black at 0 and white at 1, and each image stays with its label
         np.testing.assert_array_equal(x, images[y] / 255.0)
     assert not np.array_equal(np.concatenate([b[1] for b in passes[0]]), np.concatenate([b[1] for b in passes[1]]))
+
+
+@pytest.mark.parametrize("n, batch, group, stacks", [
+    (64, 5, 4, [4, 4, 4, 1]),      # chunks of 20: 20 + 20 + 20 + 4 -> three stacks of 4 x 5, then one of [4]
+    (64, 5, 10, [10, 2, 1]),       # chunks of 50: 50 (10 batches) + 14 (2 batches of 5 + 1 of 4)
+    (60, 6, 5, [5, 5]),            # no partial batch
+    (7, 8, 3, [1]),                # fewer images than one batch
+])
+def test_grouped_pipeline_stacks_the_same_batches(n, batch, group, stacks):
+    """make_dataset(group=g): the same batches in the same order, as stacks [<=g, batch, H, W, C]."""
+    rng = np.random.default_rng(0)
+    train = data.Split(rng.integers(0, 256, (n, 28, 28, 1)).astype(np.uint8), np.arange(n))
+    flat = data.make_dataset(train, batch, shuffle=True, seed=4, binarize="dynamic")
+    grouped = data.make_dataset(train, batch, shuffle=True, seed=4, binarize="dynamic", group=group)
+    for _ in range(2):  # two passes, each reshuffled, both the same as ungrouped
+        elems = [(x.numpy(), y.numpy()) for x, y in grouped]
+        assert len(grouped) == len(elems) and [len(y) for _, y in elems] == stacks
+        assert all(x.ndim == 5 and x.shape[:2] == y.shape for x, y in elems)
+        y = np.concatenate([y.ravel() for _, y in elems])
+        assert sorted(y) == list(range(n))
+        x = np.concatenate([x.reshape(-1, 28, 28, 1) for x, _ in elems])
+        assert set(np.unique(x)) <= {0.0, 1.0}
+        fx, fy = (np.concatenate(part) for part in zip(*[(a.numpy(), b.numpy()) for a, b in flat]))
+        np.testing.assert_array_equal(y, fy)  # the same order
+        if group == data.CHUNK_BATCHES:  # the same chunks, so the same dynamic draws too
+            np.testing.assert_array_equal(x, fx)
+    with pytest.raises(ValueError, match="group"):
+        data.make_dataset(train, batch, group=0)

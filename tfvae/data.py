@@ -314,7 +314,8 @@ def static_binarize(split, seed):
 CHUNK_BATCHES = 10  # batches prepared together (one gather and one random draw each)
 
 
-def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", fixed_draw=False, with_labels=True):
+def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", fixed_draw=False, with_labels=True,
+                 group=1):
     """Builds the ``tf.data`` pipeline over an in-memory split.
 
     One pass over the data (an epoch) is: a seed for the pass -> a seeded
@@ -337,14 +338,24 @@ def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", f
         fixed_draw: for ``dynamic``, make the draw the same on every pass
             (evaluation / validation, so numbers repeat).
         with_labels: yield ``(images, labels)`` instead of images.
+        group: yield stacks of up to ``group`` consecutive batches,
+            ``[g, batch_size, H, W, C]`` (and ``[g, batch_size]`` labels),
+            instead of single batches: ``VAE.train_step`` runs a stack as
+            ``g`` optimizer steps in one call (``training.steps_per_call``).
+            The same batches in the same order; a pass ends with a shorter
+            stack of the remaining full batches and, if the last batch is
+            partial, a stack of one.
 
     Returns:
         ``tf.data.Dataset`` of float32 images in [0, 1] (and int64 labels).
     """
+    if int(group) < 1:
+        raise ValueError(f"group must be a positive integer, got {group}")
     n = len(split)
     images = tf.constant(split.images)
     labels = tf.constant(split.labels)
-    chunk = CHUNK_BATCHES * batch_size
+    chunk_batches = int(group) if group > 1 else CHUNK_BATCHES  # a group is one chunk
+    chunk = chunk_batches * batch_size
     n_chunks = -(-n // chunk)
     # One int64 seed per pass: a different one each time the dataset is iterated (unless fixed).
     rerandomize = shuffle or (binarize == "dynamic" and not fixed_draw)
@@ -374,12 +385,21 @@ def make_dataset(split, batch_size, *, shuffle=False, seed=0, binarize="none", f
         rest = (x[full:], y[full:])
         if not with_labels:
             whole, rest = whole[0], rest[0]
+        if group > 1:  # the stack of full batches, then the partial batch as a stack of one
+            whole = tf.data.Dataset.from_tensors(whole)
+            rest = tf.data.Dataset.from_tensors(tf.nest.map_structure(lambda t: t[None], rest))
+            return whole.concatenate(rest).filter(lambda *r: tf.size(r[0]) > 0)
         rest = tf.data.Dataset.from_tensors(rest).filter(lambda *r: tf.shape(r[0])[0] > 0)
         return tf.data.Dataset.from_tensor_slices(whole).concatenate(rest)
 
     ds = passes.flat_map(chunks_of_pass).map(prepare_chunk).prefetch(1).flat_map(batches_of_chunk)
     # flat_map hides the length: state it, so that Keras knows where an epoch ends.
-    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    if group > 1:
+        last = n - (n_chunks - 1) * chunk  # images in the last chunk
+        length = (n_chunks - 1) + (last >= batch_size) + (last % batch_size > 0)
+    else:
+        length = -(-n // batch_size)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(length))
     return without_autotune(ds.prefetch(2))
 
 

@@ -381,7 +381,7 @@ class VAE(keras.Model):
         """Posterior samples drawn per example in training: ``k`` for ``objective="iwae"``, else 1."""
         return self.config.k if self.config.objective == "iwae" else 1
 
-    def draw_noise(self, batch, rows=None):
+    def draw_noise(self, batch, rows=None, steps=None):
         """Standard-normal noise for one training (or validation) step.
 
         All of a step's randomness, drawn with TF's kernels from the model's
@@ -397,14 +397,26 @@ class VAE(keras.Model):
                 rows, so replicas get different noise and a one-worker split
                 draws exactly the noise a single device would.
 
+            steps: draw for this many consecutive steps at once (a stack of
+                batches, ``train_step``): one draw per step, in order, so the
+                noise is exactly what that many single steps would draw.
+
         Returns:
             ``[batch, samples_per_example, latent_dim1 + latent_dim]`` (z1's
-            noise first for a vae2), or ``None`` for an auto-encoder.
+            noise first for a vae2), with a leading ``[steps]`` axis if
+            ``steps`` is given; or ``None`` for an auto-encoder.
         """
         if self.config.model == "ae":
             return None
         width = self.config.latent_dim1 + self.config.latent_dim
         k = self.samples_per_example
+        if steps is not None:
+            def one(i, out):
+                return i + 1, out.write(i, self.draw_noise(batch, rows))
+
+            _, out = tf.while_loop(lambda i, _: i < steps, one,
+                                   (tf.constant(0), tf.TensorArray(tf.float32, size=steps)))
+            return out.stack()
         if rows is None:
             return keras.random.normal(tf.stack([batch, k, width]), seed=self.seed_generator)
         offset, total = rows
@@ -671,6 +683,7 @@ class VAE(keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
         self.xla_step = bool(xla_step)
         self._xla_train = tf.function(self._train_on_noise, jit_compile=True, reduce_retracing=True)
+        self._xla_train_group = tf.function(self._train_group_on_noise, jit_compile=True, reduce_retracing=True)
         self._xla_test = tf.function(self._test_on_noise, jit_compile=True, reduce_retracing=True)
 
     def _train_on_noise(self, x, y, eps, rows=None):
@@ -690,13 +703,58 @@ class VAE(keras.Model):
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return terms
 
+    def _train_group_on_noise(self, xs, ys, eps):
+        """``g`` optimizer steps, one per batch of a stack ``xs`` ``[g, batch, H, W, C]``.
+
+        The steps run in a loop inside the call (with ``xla_step``, inside one
+        XLA computation), so the per-step costs outside the maths (dispatching
+        the compiled step, Keras' loop around it, one pipeline element) are
+        paid once per stack.
+
+        Returns:
+            the per-example terms of all ``g`` steps, ``[len(names), g * batch]``.
+        """
+        names = self.term_means.names
+        g = xs.shape[0] if xs.shape[0] is not None else tf.shape(xs)[0]
+
+        def body(i, out):
+            terms = self._train_on_noise(xs[i], None if ys is None else ys[i], None if eps is None else eps[i])
+            return i + 1, out.write(i, tf.stack([terms[n] for n in names]))
+
+        _, out = tf.while_loop(lambda i, _: i < g, body, (tf.constant(0), tf.TensorArray(tf.float32, size=g)))
+        out = out.stack()  # [g, names, batch]
+        return tf.reshape(tf.transpose(out, [1, 0, 2]), [len(names), -1])
+
+    def _is_stack(self, x):
+        """Whether ``x`` is a stack of batches (one more axis than a batch of images)."""
+        return x.shape.rank == len(self.config.input_shape) + 2
+
+    def _train_stack(self, xs, ys):
+        """``train_step`` for a stack of batches (``data.make_dataset(group=g)``)."""
+        eps = self.draw_noise(tf.shape(xs)[1], steps=tf.shape(xs)[0])
+        step = self._xla_train_group if self.xla_step else self._train_group_on_noise
+        values = step(xs, ys, eps)
+        self.term_means.update_state(values)
+        return self.term_means.result()
+
     def _test_on_noise(self, x, y, eps):
         """The per-example terms of a batch with given noise (no update)."""
         return self.compute_losses(x, y, training=False, eps=eps)
 
     def train_step(self, data):
+        """One optimizer step on a batch, or one per batch of a stack of batches.
+
+        A stack (``[g, batch, H, W, C]`` images, as ``data.make_dataset(group=g)``
+        yields them) runs as ``g`` consecutive steps in one call; the logs are
+        the running means either way.
+        """
         x, y = self._unpack(data)
         distributed = self.in_replica()
+        if self._is_stack(x):
+            if distributed:
+                raise TfvaeError("stacks of batches (make_dataset(group>1)) cannot be split across replicas; "
+                                 "use group=1 under a tf.distribute strategy")
+            return self._train_stack(x, y)
         rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
         eps = self.draw_noise(tf.shape(x)[0], rows)
         if self.xla_step and not distributed:
@@ -707,6 +765,9 @@ class VAE(keras.Model):
 
     def test_step(self, data):
         x, y = self._unpack(data)
+        if self._is_stack(x):  # no updates in between: a stack is one larger batch
+            x = tf.reshape(x, [-1, *self.config.input_shape])
+            y = None if y is None else tf.reshape(y, [-1])
         distributed = self.in_replica()
         rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
         eps = self.draw_noise(tf.shape(x)[0], rows)

@@ -532,8 +532,26 @@ def use_xla(tc, model_config):
             and tc.strategy == "default" and not tf.distribute.has_strategy())
 
 
+def steps_per_call(model):
+    """Optimizer steps per ``train_step`` call for ``model`` as ``compile_model`` compiled it.
+
+    With the XLA step on one device, the training pipeline yields stacks of
+    up to ``data.CHUNK_BATCHES`` batches (``data.make_dataset(group=...)``)
+    and each stack runs as that many steps inside one XLA computation: the
+    per-step costs around the maths (dispatching the compiled step, one
+    iteration of Keras' loop, one pipeline element) are paid once per stack
+    (bench/RESULTS.md: the default model's epochs ~20 % shorter on this
+    2-core CPU). The stack size divides ``log_every``, so batch-level logs
+    still land on its multiples. Otherwise 1: one batch per call.
+    """
+    return getattr(model, "tfvae_steps_per_call", 1)
+
+
 def compile_model(model, tc, n_train):
     """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too).
+
+    ``steps_per_call(model)`` then says how many batches to stack into each
+    element of the training dataset (``data.make_dataset(group=...)``).
 
     Under a ``tf.distribute`` strategy (call it inside ``strategy.scope()``),
     one step runs per call: Keras 3 fails to run its multi-step loop inside
@@ -544,8 +562,14 @@ def compile_model(model, tc, n_train):
     # xla_step compiles the rest of the step instead (bench/RESULTS.md).
     # FusedAdam: the same Adam in one TF kernel per variable (measured faster; bench/RESULTS.md).
     adam = optim.FusedAdam
+    xla_step = use_xla(tc, model.config)
+    group = 1
+    if xla_step and not tf.distribute.has_strategy():
+        group = max(g for g in range(1, data.CHUNK_BATCHES + 1) if int(tc.log_every) % g == 0)
+        spe = max(1, spe // group)  # Keras counts calls, and each call runs a stack of `group` steps
     model.compile(optimizer=adam(learning_rate(tc, n_train)), jit_compile=False, steps_per_execution=spe,
-                  xla_step=use_xla(tc, model.config))
+                  xla_step=xla_step)
+    model.tfvae_steps_per_call = group
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -694,7 +718,7 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
         return model, run_dir, history
 
     train_ds = data.make_dataset(train_split, tc.batch, shuffle=True, seed=tc.seed + initial_epoch,
-                                 binarize=data_config.binarize)
+                                 binarize=data_config.binarize, group=steps_per_call(model))
     val_ds = data.make_dataset(val_split, tc.batch, seed=data.EVAL_BINARIZE_SEED,
                                binarize=data_config.binarize, fixed_draw=True)
     fixed, fixed_labels = next(iter(data.make_dataset(val_split.take(10), 10, seed=data.EVAL_BINARIZE_SEED,
