@@ -11,7 +11,9 @@ Variants: ``base`` (Keras Adam, steps_per_execution 50), ``spe1``, ``spe10``,
 ``xla_fused`` (the same with FusedAdam), ``fused`` (FusedAdam, TF graph),
 ``xla_step`` (FusedAdam, ``VAE.compile(xla_step=True)``: XLA for everything
 but the random draws; ``tfvae train``'s default for this model),
-``xla_step_b200``, ``bf16`` (mixed_bfloat16 + FusedAdam), ``b200``/``b500``
+``xla_step_stack`` (the same, fed stacks of 10 batches that each call runs
+as 10 steps inside one XLA computation: ``tfvae train``'s default since
+session 6), ``xla_step_b200``, ``bf16`` (mixed_bfloat16 + FusedAdam), ``b200``/``b500``
 (batch 200/500 with FusedAdam).
 """
 
@@ -42,6 +44,7 @@ VARIANTS = {
     "xla": dict(opt="adam", spe=50, jit=True),
     "xla_fused": dict(opt="fused", spe=50, jit=True),
     "xla_step": dict(opt="fused", spe=50, xla_step=True),
+    "xla_step_stack": dict(opt="fused", spe=5, xla_step=True, stack=10),
     "xla_step_b200": dict(opt="fused", spe=50, xla_step=True, batch=200),
     "fused": dict(opt="fused", spe=50),
     "bf16": dict(opt="fused", spe=50, policy="mixed_bfloat16"),
@@ -75,7 +78,8 @@ def main():
     built, times = {}, {n: [] for n in names}
     for n in names:
         v = VARIANTS[n]
-        ds = data.without_autotune(tf.data.Dataset.from_tensor_slices(x).batch(v.get("batch", 100)).cache())
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(v.get("batch", 100))
+        ds = data.without_autotune((ds.batch(v["stack"]) if "stack" in v else ds).cache())
         built[n] = (build(v), ds)
         built[n][0].fit(ds.take(2 * v["spe"]), epochs=1, verbose=0)  # trace
     for _ in range(args.rounds):

@@ -9,7 +9,7 @@ on full MNIST for:
 
 Prints per-epoch median seconds, images/s, GFLOP per epoch (3x the forward
 FLOPs of the dense and conv layers, counted from layer shapes), the fp32 matmul
-peak measured in the same run and the roofline fraction; then input-pipeline
+peak measured in the same run (before and after the recipes; the higher) and the roofline fraction; then input-pipeline
 overhead (real pipeline, binarized as ``--binarize`` says, vs. the same elements
 cached in memory, epochs alternated) and peak RSS. The last line is one JSON object.
 
@@ -92,24 +92,32 @@ def gflop_per_epoch(model, n_images):
 
 
 class EpochClock(keras.callbacks.Callback):
-    """Seconds from the start to the end of an epoch, as ``tfvae train`` records ``epoch_seconds``.
+    """Seconds from the start to the end of each epoch, as ``tfvae train`` records ``epoch_seconds``.
 
     (Timing around ``fit`` would include what ``fit`` does after its last epoch: on this machine that
     measured 0 to 0.6 s per call, more than the effects being measured.)
     """
 
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
     def on_epoch_begin(self, epoch, logs=None):
         self.t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds = time.perf_counter() - self.t0
+        self.seconds.append(time.perf_counter() - self.t0)
+
+
+def time_epochs(model, ds, epochs, steps_per_epoch=None):
+    """Trains ``epochs`` epochs on ``ds`` in one ``fit``; returns their seconds."""
+    clock = EpochClock()
+    model.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0, callbacks=[clock])
+    return clock.seconds
 
 
 def time_epoch(model, ds):
-    """Trains one epoch on ``ds``; returns its seconds."""
-    clock = EpochClock()
-    model.fit(ds, epochs=1, verbose=0, callbacks=[clock])
-    return clock.seconds
+    """Trains one epoch on ``ds`` (a new iterator); returns its seconds."""
+    return time_epochs(model, ds, 1)[0]
 
 
 def bench_recipe(name, spec, train, epochs, spe, peak, xla="auto", binarize="none"):
@@ -118,19 +126,27 @@ def bench_recipe(name, spec, train, epochs, spe, peak, xla="auto", binarize="non
     model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"],
                                                 arch=spec.get("arch", "mlp")))
     training.compile_model(model, tc, len(train))
-    # As tfvae train feeds it: stacks of batches where the step runs several per call (training.steps_per_call).
-    ds = data.make_dataset(train, spec["batch"], shuffle=True, seed=0, binarize=binarize,
-                           group=training.steps_per_call(model))
+    # Fed as tfvae train feeds it (training.feed): stacks of batches where the step runs several per call, and
+    # one repeating dataset through one iterator where Keras' executions divide the epoch.
+    feed = training.feed(model)
+    steps = feed.elements_per_epoch if feed.persistent else None
+
+    def dataset(repeat):
+        return data.make_dataset(train, spec["batch"], shuffle=True, seed=0, binarize=binarize,
+                                 group=feed.steps_per_call, repeat=repeat)
+
+    real = dataset(feed.persistent)
     # Pipeline overhead: the same elements, kept in memory after the first pass (cache), against the pipeline.
-    mem = data.without_autotune(ds.cache())
-    # Trace, compile and warm up on a whole epoch of each (filling the cache): the last, partial batch is a
-    # second shape (XLA compiles each shape once). Then alternate real and in-memory epochs, so that drift in the
-    # machine's load hits both alike.
-    time_epoch(model, ds), time_epoch(model, mem)
+    mem = data.without_autotune(dataset(False).cache())
+    mem = mem.repeat() if feed.persistent else mem
+    # Trace, compile and warm up (and fill the cache): the last, partial batch is a second shape (XLA compiles
+    # each shape once). Then alternate real and in-memory fits of 2 epochs, so that drift in the machine's load
+    # hits both alike, and time the second epoch of each: in a run, the first epoch's set-up happens once.
+    time_epochs(model, real, 2, steps), time_epochs(model, mem, 2, steps)
     times, mem_times = [], []
     for _ in range(epochs):
-        times.append(time_epoch(model, ds))
-        mem_times.append(time_epoch(model, mem))
+        times.append(time_epochs(model, real, 2, steps)[-1])
+        mem_times.append(time_epochs(model, mem, 2, steps)[-1])
     med = statistics.median(times)
     gflop = gflop_per_epoch(model, len(train))
     return {
@@ -163,20 +179,28 @@ def main():
     args = ap.parse_args()
 
     train, _, _ = data.load_splits(data.DataConfig(args.dataset))
-    peak = matmul_peak()
-    print(f"fp32 matmul peak (2048^3, measured): {peak:.1f} GFLOP/s; threads: "
-          f"intra={tf.config.threading.get_intra_op_parallelism_threads()} cores={os.cpu_count()}")
+    # The peak, measured before and after the recipes, the higher counting: a single measurement reads low
+    # whenever the machine is busy elsewhere (this VM's measurements range 186-216 GFLOP/s).
+    peaks = [matmul_peak()]
+    print(f"fp32 matmul peak (2048^3, measured before the recipes): {peaks[0]:.1f} GFLOP/s; threads: "
+          f"intra={tf.config.threading.get_intra_op_parallelism_threads()} cores={os.cpu_count()}", flush=True)
     rows = []
     for name in args.recipes.split(","):
-        row = bench_recipe(name, RECIPES[name], train, args.epochs, args.steps_per_execution, peak, args.xla,
+        row = bench_recipe(name, RECIPES[name], train, args.epochs, args.steps_per_execution, peaks[0], args.xla,
                            args.binarize)
         rows.append(row)
-        print(f"{name:8s} batch {row['batch']:4d}: {row['epoch_seconds_median']:.2f} s/epoch "
+        print(f"{name}: {row['epoch_seconds_median']:.2f} s/epoch", flush=True)
+    peaks.append(matmul_peak())
+    peak = max(peaks)
+    print(f"fp32 matmul peak after the recipes: {peaks[1]:.1f} GFLOP/s; the fractions below are of {peak:.1f}")
+    for row in rows:
+        row["roofline_fraction"] = round(row["gflops"] / peak, 3)
+        print(f"{row['recipe']:8s} batch {row['batch']:4d}: {row['epoch_seconds_median']:.2f} s/epoch "
               f"({row['images_per_s']} img/s), {row['gflop_per_epoch']} GFLOP/epoch, {row['gflops']} GFLOP/s = "
               f"{100 * row['roofline_fraction']:.1f}% of peak; pipeline overhead "
               f"{100 * row['pipeline_overhead']:+.1f}%", flush=True)
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(json.dumps({"matmul_peak_gflops": round(peak, 1), "steps_per_execution": args.steps_per_execution,
+    print(json.dumps({"matmul_peak_gflops": round(peak, 1), "matmul_peaks_measured": [round(p, 1) for p in peaks], "steps_per_execution": args.steps_per_execution,
                       "binarize": args.binarize, "xla": args.xla,
                       "peak_rss_gb": round(rss_gb, 2), "recipes": rows}))
 

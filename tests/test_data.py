@@ -2,6 +2,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfvae import data
 from tfvae.errors import TfvaeError
@@ -147,3 +148,21 @@ def test_grouped_pipeline_stacks_the_same_batches(n, batch, group, stacks):
             np.testing.assert_array_equal(x, fx)
     with pytest.raises(ValueError, match="group"):
         data.make_dataset(train, batch, group=0)
+
+
+def test_bernoulli_pixels_is_bernoulli_of_the_grey_level():
+    # every grey level 0..255, 20 000 draws each
+    p = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 20000, axis=1)
+    x = data.bernoulli_pixels(tf.constant(p), tf.constant([1, 2], tf.int64)).numpy()
+    assert x.dtype == np.float32 and x.shape == p.shape and set(np.unique(x)) == {0.0, 1.0}
+    assert (x[0] == 0).all() and (x[255] == 1).all()  # black and white never flip
+    q = np.arange(256) / 255
+    sd = np.sqrt(q * (1 - q) / 20000) + 1e-9
+    assert (np.abs(x.mean(1) - q) < 5 * sd + 1e-4).all()
+    # neighbours (two pixels share one 32-bit random number) are uncorrelated
+    mid = x[128].reshape(-1, 2)
+    assert abs(np.corrcoef(mid[:, 0], mid[:, 1])[0, 1]) < 0.03
+    # a seed repeats its draw, another seed does not
+    again = data.bernoulli_pixels(tf.constant(p), tf.constant([1, 2], tf.int64)).numpy()
+    other = data.bernoulli_pixels(tf.constant(p), tf.constant([1, 3], tf.int64)).numpy()
+    assert np.array_equal(x, again) and (x[1:255] != other[1:255]).mean() > 0.1

@@ -532,44 +532,75 @@ def use_xla(tc, model_config):
             and tc.strategy == "default" and not tf.distribute.has_strategy())
 
 
-def steps_per_call(model):
-    """Optimizer steps per ``train_step`` call for ``model`` as ``compile_model`` compiled it.
+@dataclasses.dataclass(frozen=True)
+class Feed:
+    """How training data reach a model compiled by ``compile_model`` (``feed(model)`` reads it).
 
-    With the XLA step on one device, the training pipeline yields stacks of
-    up to ``data.CHUNK_BATCHES`` batches (``data.make_dataset(group=...)``)
-    and each stack runs as that many steps inside one XLA computation: the
-    per-step costs around the maths (dispatching the compiled step, one
-    iteration of Keras' loop, one pipeline element) are paid once per stack
-    (bench/RESULTS.md: the default model's epochs ~20 % shorter on this
-    2-core CPU). The stack size divides ``log_every``, so batch-level logs
-    still land on its multiples. Otherwise 1: one batch per call.
+    Attributes:
+        steps_per_call: batches stacked into one dataset element
+            (``data.make_dataset(group=...)``), run by ``train_step`` as that
+            many optimizer steps in one call. With the XLA step on one device
+            up to ``data.CHUNK_BATCHES`` (a divisor of ``log_every``, so that
+            batch-level logs still land on its multiples): the per-step costs
+            around the maths (dispatching the compiled step, an iteration of
+            Keras' loop, a pipeline element) are then paid once per stack
+            (bench/RESULTS.md: epochs ~20 % shorter on this 2-core CPU).
+            Otherwise 1.
+        elements_per_epoch: dataset elements in one pass over the data.
+        persistent: feed one repeating dataset (``make_dataset(repeat=True)``)
+            through one iterator for the whole run, with
+            ``steps_per_epoch=elements_per_epoch``: the pipeline is set up
+            once, not at every epoch start. Needs Keras' steps per execution
+            to divide the epoch (Keras runs whole executions), so
+            ``compile_model`` lowers it to a divisor when one is at least
+            half as large; without one (or under a strategy) False.
     """
-    return getattr(model, "tfvae_steps_per_call", 1)
+
+    steps_per_call: int = 1
+    elements_per_epoch: Optional[int] = None
+    persistent: bool = False
+
+
+def feed(model):
+    """The ``Feed`` that ``compile_model`` chose for ``model`` (one batch per call if it did not)."""
+    return getattr(model, "tfvae_feed", Feed())
+
+
+def steps_per_call(model):
+    """Optimizer steps per ``train_step`` call for ``model`` as ``compile_model`` compiled it (``Feed``)."""
+    return feed(model).steps_per_call
 
 
 def compile_model(model, tc, n_train):
     """Compiles ``model`` for training exactly as ``tfvae train`` does (bench/ uses this too).
 
-    ``steps_per_call(model)`` then says how many batches to stack into each
-    element of the training dataset (``data.make_dataset(group=...)``).
+    ``feed(model)`` then says how to build and feed the training dataset
+    (``Feed``): how many batches to stack into each element, and whether one
+    repeating dataset feeds the whole run.
 
     Under a ``tf.distribute`` strategy (call it inside ``strategy.scope()``),
     one step runs per call: Keras 3 fails to run its multi-step loop inside
     ``strategy.run`` (keras-team/keras#19246).
     """
-    spe = 1 if tf.distribute.has_strategy() else min(tc.steps_per_execution, tc.log_every)
+    distributed = tf.distribute.has_strategy()
+    spe = 1 if distributed else min(tc.steps_per_execution, tc.log_every)
     # Keras' jit_compile would compile the random draws too, and XLA's CPU random numbers are slow:
     # xla_step compiles the rest of the step instead (bench/RESULTS.md).
     # FusedAdam: the same Adam in one TF kernel per variable (measured faster; bench/RESULTS.md).
     adam = optim.FusedAdam
     xla_step = use_xla(tc, model.config)
     group = 1
-    if xla_step and not tf.distribute.has_strategy():
+    if xla_step and not distributed:
         group = max(g for g in range(1, data.CHUNK_BATCHES + 1) if int(tc.log_every) % g == 0)
         spe = max(1, spe // group)  # Keras counts calls, and each call runs a stack of `group` steps
+    elements = data.elements_per_pass(n_train, tc.batch, group)
+    divisor = max(d for d in range(1, spe + 1) if elements % d == 0)
+    persistent = not distributed and 2 * divisor >= spe
+    if persistent:
+        spe = divisor
     model.compile(optimizer=adam(learning_rate(tc, n_train)), jit_compile=False, steps_per_execution=spe,
                   xla_step=xla_step)
-    model.tfvae_steps_per_call = group
+    model.tfvae_feed = Feed(group, elements, persistent)
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -717,8 +748,9 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
         print(f"tfvae: run already has {initial_epoch} epochs (--epoch {tc.epoch}); nothing to do", flush=True)
         return model, run_dir, history
 
+    plan = feed(model)
     train_ds = data.make_dataset(train_split, tc.batch, shuffle=True, seed=tc.seed + initial_epoch,
-                                 binarize=data_config.binarize, group=steps_per_call(model))
+                                 binarize=data_config.binarize, group=plan.steps_per_call, repeat=plan.persistent)
     val_ds = data.make_dataset(val_split, tc.batch, seed=data.EVAL_BINARIZE_SEED,
                                binarize=data_config.binarize, fixed_draw=True)
     fixed, fixed_labels = next(iter(data.make_dataset(val_split.take(10), 10, seed=data.EVAL_BINARIZE_SEED,
@@ -748,6 +780,7 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
         flush=True,
     )
     model.fit(train_ds, validation_data=val_ds, epochs=tc.epoch, initial_epoch=initial_epoch,
+              steps_per_epoch=plan.elements_per_epoch if plan.persistent else None,
               callbacks=callbacks, verbose=verbose, shuffle=False)
     history = recorder.history
     if tc.images:
