@@ -320,7 +320,7 @@ def bernoulli_pixels(images, seed):
     Each pixel gets 16 random bits, ``r``, and is 1 where ``r < 257 * pixel``:
     probability ``pixel / 255.004`` (exactly 0 for black and, with one more
     count for 255, exactly 1 for white). Two pixels per 32-bit Philox number:
-    about 3x less CPU than a float uniform per pixel, and this draw is most of
+    about 1.7x less CPU than a float uniform per pixel, and this draw is most of
     the input pipeline's work (bench/RESULTS.md).
 
     Args:
