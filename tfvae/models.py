@@ -764,13 +764,29 @@ class VAE(keras.Model):
         return self._update_metrics(terms, distributed)
 
     def test_step(self, data):
+        """The terms of a batch, or of a stack of batches (``make_dataset(group=g)``), without updates.
+
+        A stack is evaluated as one larger batch (faster on a CPU), with the
+        noise that one test step per batch would draw: the same numbers.
+        """
         x, y = self._unpack(data)
-        if self._is_stack(x):  # no updates in between: a stack is one larger batch
+        distributed = self.in_replica()
+        if self._is_stack(x):
+            if distributed:
+                raise TfvaeError("stacks of batches (make_dataset(group>1)) cannot be split across replicas; "
+                                 "use group=1 under a tf.distribute strategy")
+            eps = self.draw_noise(tf.shape(x)[1], steps=tf.shape(x)[0])
+            if eps is not None:
+                eps = tf.reshape(eps, [-1, self.samples_per_example, self.config.latent_dim1 + self.config.latent_dim])
             x = tf.reshape(x, [-1, *self.config.input_shape])
             y = None if y is None else tf.reshape(y, [-1])
-        distributed = self.in_replica()
-        rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
-        eps = self.draw_noise(tf.shape(x)[0], rows)
+            rows = None
+        else:
+            if x.shape.rank is None:  # Keras relaxed the signature (it was called with batches and stacks)
+                x = tf.reshape(x, [-1, *self.config.input_shape])
+                y = None if y is None else tf.reshape(y, [-1])
+            rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
+            eps = self.draw_noise(tf.shape(x)[0], rows)
         if self.xla_step and not distributed:
             terms = self._xla_test(x, y, eps)
         else:
