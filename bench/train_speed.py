@@ -200,7 +200,8 @@ def main():
               f"{100 * row['roofline_fraction']:.1f}% of peak; pipeline overhead "
               f"{100 * row['pipeline_overhead']:+.1f}%", flush=True)
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(json.dumps({"matmul_peak_gflops": round(peak, 1), "matmul_peaks_measured": [round(p, 1) for p in peaks], "steps_per_execution": args.steps_per_execution,
+    print(json.dumps({"matmul_peak_gflops": round(peak, 1), "matmul_peaks_measured": [round(p, 1) for p in peaks],
+                      "steps_per_execution": args.steps_per_execution,
                       "binarize": args.binarize, "xla": args.xla,
                       "peak_rss_gb": round(rss_gb, 2), "recipes": rows}))
 

@@ -726,8 +726,17 @@ class VAE(keras.Model):
         return tf.reshape(tf.transpose(out, [1, 0, 2]), [len(names), -1])
 
     def _is_stack(self, x):
-        """Whether ``x`` is a stack of batches (one more axis than a batch of images)."""
-        return x.shape.rank == len(self.config.input_shape) + 2
+        """Whether ``x`` is a stack of batches (one more axis than a batch of images).
+
+        Raises:
+            TfvaeError: for a stack inside a ``tf.distribute`` replica (a
+                strategy would split the stack, not its batches).
+        """
+        stack = x.shape.rank == len(self.config.input_shape) + 2
+        if stack and self.in_replica():
+            raise TfvaeError("stacks of batches (make_dataset(group>1)) cannot be split across replicas; "
+                             "use group=1 under a tf.distribute strategy")
+        return stack
 
     def _train_stack(self, xs, ys):
         """``train_step`` for a stack of batches (``data.make_dataset(group=g)``)."""
@@ -751,9 +760,6 @@ class VAE(keras.Model):
         x, y = self._unpack(data)
         distributed = self.in_replica()
         if self._is_stack(x):
-            if distributed:
-                raise TfvaeError("stacks of batches (make_dataset(group>1)) cannot be split across replicas; "
-                                 "use group=1 under a tf.distribute strategy")
             return self._train_stack(x, y)
         rows = self.replica_rows(tf.shape(x)[0]) if distributed else None
         eps = self.draw_noise(tf.shape(x)[0], rows)
@@ -772,9 +778,6 @@ class VAE(keras.Model):
         x, y = self._unpack(data)
         distributed = self.in_replica()
         if self._is_stack(x):
-            if distributed:
-                raise TfvaeError("stacks of batches (make_dataset(group>1)) cannot be split across replicas; "
-                                 "use group=1 under a tf.distribute strategy")
             eps = self.draw_noise(tf.shape(x)[1], steps=tf.shape(x)[0])
             if eps is not None:
                 eps = tf.reshape(eps, [-1, self.samples_per_example, self.config.latent_dim1 + self.config.latent_dim])
