@@ -13,6 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.environ.get("TFVAE_SHARED", os.path.join(HERE, "..", "..", "shared"))
 TFDS_DIR = os.environ.get("TFDS_DATA_DIR") or os.path.join(SHARED, "tensorflow_datasets")
 MNIST_IDX = os.path.join(SHARED, "data", "mnist")
+# The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
+os.environ.setdefault("TFDS_DATA_DIR", TFDS_DIR)
 
 
 def _require(path):

@@ -164,3 +164,160 @@ def test_existing_metrics_not_half_written(tmp_path, tfds_dir, capsys):
     out.write_text('{"old": true}')
     assert cli.main(["eval", "--load_weight_dir", str(path), "--dataset", "cifar11", "--output", str(out)]) == 2
     assert out.read_text() == '{"old": true}'
+
+
+# ----------------------------------------------------- paths of the wrong kind
+def _a_file(tmp_path, name="a_file"):
+    p = tmp_path / name
+    p.write_text("not a directory")
+    return str(p)
+
+
+def _a_dir(tmp_path, name="a_dir"):
+    p = tmp_path / name
+    p.mkdir(exist_ok=True)
+    return str(p)
+
+
+PATH_CASES = [
+    # (command line built from tmp_path, the flag the line must name, what it must say)
+    ("train_run_dir_file", lambda t: ["train", "--run_dir", _a_file(t)], "--run_dir", "is a file"),
+    ("train_run_dir_under_file", lambda t: ["train", "--run_dir", os.path.join(_a_file(t), "run")], "--run_dir",
+     "is a file"),
+    ("train_log_dir_file", lambda t: ["train", "--log_dir", _a_file(t)], "--log_dir", "is a file"),
+    ("train_save_weight_dir_file", lambda t: ["train", "--save_weight_dir", _a_file(t)], "--save_weight_dir",
+     "is a file"),
+    ("train_load_weight_dir_file", lambda t: ["train", "--load_weight_dir", _a_file(t)], "--load_weight_dir",
+     "is a file"),
+    ("eval_load_weight_dir_file", lambda t: ["eval", "--load_weight_dir", _a_file(t)], "--load_weight_dir",
+     "is a file"),
+    ("eval_output_dir", lambda t: ["eval", "--output", _a_dir(t)], "--output", "is a directory"),
+    ("eval_output_under_file", lambda t: ["eval", "--output", os.path.join(_a_file(t), "m.json")], "--output",
+     "is a file"),
+    ("generate_output_dir", lambda t: ["generate", "--output", _a_dir(t)], "--output", "is a directory"),
+    ("generate_load_weight_dir_file", lambda t: ["generate", "--load_weight_dir", _a_file(t)],
+     "--load_weight_dir", "is a file"),
+    ("viz_output_dir_file", lambda t: ["viz", "--output_dir", _a_file(t)], "--output_dir", "is a file"),
+    ("viz_load_weight_dir_file", lambda t: ["viz", "--load_weight_dir", _a_file(t)], "--load_weight_dir",
+     "is a file"),
+    ("export_export_dir_file", lambda t: ["export", "--export_dir", _a_file(t)], "--export_dir", "is a file"),
+    ("export_load_weight_dir_file", lambda t: ["export", "--export_dir", str(t / "e"), "--load_weight_dir",
+                                               _a_file(t)], "--load_weight_dir", "is a file"),
+    ("sweep_out_file", lambda t: ["sweep", "--out", _a_file(t)], "--out", "is a file"),
+    ("sample_remote_output_dir", lambda t: ["sample-remote", "--url", "http://127.0.0.1:9", "--output", _a_dir(t)],
+     "--output", "is a directory"),
+]
+
+
+@pytest.mark.parametrize("build, flag, needle", [c[1:] for c in PATH_CASES], ids=[c[0] for c in PATH_CASES])
+def test_path_of_the_wrong_kind(build, flag, needle, tmp_path, capsys):
+    argv = build(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"tfvae: error: argument {flag}: "), err
+    assert needle in err and "Traceback" not in err
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written
+
+
+def test_tfds_data_dir_that_is_a_file(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--dataset", "mnist", "--data_dir", _a_file(tmp_path), "--run_dir", str(run)]) == 2
+    _one_line_error(capsys, "--data_dir")
+    assert not run.exists()
+
+
+# ------------------------------------------------ JSON files of ours, broken
+def _corrupt(path, how):
+    text = {"garbage": "{\"model\": {\"latent_dim\": 4,", "empty": "", "binary": None,
+            "list": "[1, 2, 3]", "no_model": "{\"data\": {}}"}[how]
+    if text is None:
+        path.write_bytes(b"\xff\xfe\x00garbage")
+    else:
+        path.write_text(text)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("how", ["garbage", "empty", "binary", "list", "no_model"])
+@pytest.mark.parametrize("command", ["generate", "eval", "export", "viz"])
+def test_corrupt_config_json_of_weights(how, command, tmp_path, capsys):
+    path = _small_checkpoint(tmp_path)
+    before = _corrupt(path / "config.json", how)
+    out = tmp_path / "out"
+    argv = {"generate": ["generate", "--output", str(out / "s.png")], "eval": ["eval", "--output", str(out / "m.json")],
+            "export": ["export", "--export_dir", str(out)], "viz": ["viz", "--output_dir", str(out)]}[command]
+    assert cli.main(argv + ["--load_weight_dir", str(path)]) == 2
+    _one_line_error(capsys, "config.json")
+    assert (path / "config.json").read_bytes() == before and not out.exists()
+
+
+def _train_argv(run, epochs):
+    return ["train", "--dataset", "mnist", "--train_examples", "200", "--val_examples", "100", "--latent_dim", "2",
+            "--hidden", "8", "--epoch", str(epochs), "--no_images", "--run_dir", str(run)]
+
+
+@pytest.fixture
+def trained_run(tmp_path, tfds_dir, capsys):
+    run = tmp_path / "run"
+    assert cli.main(_train_argv(run, 1)) == 0
+    capsys.readouterr()
+    return run
+
+
+@pytest.mark.parametrize("name, how", [("config.json", "garbage"), ("config.json", "list"),
+                                       ("history.json", "garbage"), ("history.json", "empty"),
+                                       ("history.json", "no_model")])
+def test_corrupt_json_of_a_run_on_resume(name, how, trained_run, capsys):
+    run = trained_run
+    before = _corrupt(run / name, how)
+    snapshot = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert cli.main(_train_argv(run, 2)) == 2  # resume to epoch 2
+    _one_line_error(capsys, name)
+    assert (run / name).read_bytes() == before
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == snapshot  # nothing overwritten
+
+
+def test_corrupt_run_config_with_overwrite_replaces_the_run(trained_run, capsys):
+    run = trained_run
+    _corrupt(run / "config.json", "garbage")
+    assert cli.main(_train_argv(run, 1) + ["--overwrite"]) == 0
+    checkpoints.io.read_json(str(run / "config.json"), expect=dict)
+
+
+def test_corrupt_state_json_falls_back_to_the_previous_checkpoint(tmp_path, tfds_dir, capsys):
+    run = tmp_path / "run"
+    assert cli.main(_train_argv(run, 2)) == 0
+    _corrupt(run / "checkpoints" / "epoch-0002" / "state.json", "garbage")
+    capsys.readouterr()
+    assert cli.main(_train_argv(run, 3)) == 0
+    out = capsys.readouterr().out
+    assert "epoch-0002 is unreadable" in out and "resuming" in out and "after epoch 1" in out
+
+
+def test_corrupt_sweep_metrics(tmp_path, tfds_dir, capsys):
+    out = tmp_path / "sweep"
+    argv = ["sweep", "--out", str(out), "--latent_dims", "2", "--epoch", "1", "--train_examples", "200",
+            "--val_examples", "100", "--eval_examples", "20", "--iwae_samples", "2", "--hidden", "8"]
+    assert cli.main(argv) == 0
+    metrics = out / "vae-z2-beta1" / "sweep_metrics.json"
+    before = _corrupt(metrics, "garbage")
+    capsys.readouterr()
+    assert cli.main(argv) == 2
+    _one_line_error(capsys, "sweep_metrics.json")
+    assert metrics.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["config.json", "metrics.json"])
+def test_corrupt_json_of_shipped_weights(name, tmp_path, monkeypatch, capsys):
+    from tfvae import zoo
+
+    root = tmp_path / "installed"
+    shutil.copytree(os.path.join(zoo.installed_root(), "better_weight"), root / "better_weight",
+                    ignore=shutil.ignore_patterns("*.h5"))
+    monkeypatch.setattr(zoo, "installed_root", lambda: str(root))
+    before = _corrupt(root / "better_weight" / name, "garbage")
+    assert cli.main(["weights"]) == 2
+    _one_line_error(capsys, name)
+    assert (root / "better_weight" / name).read_bytes() == before

@@ -3,16 +3,17 @@
 Quick start::
 
     from tfvae import data, models
-    train_ds, val_ds, info = data.load("mnist", batch_size=100)
-    vae = models.VAE(input_shape=info.input_shape)
+    train, val, info = data.load_splits(data.DataConfig("mnist", binarize="dynamic"))
+    vae = models.VAE(input_shape=info.input_shape, latent_dim=32)
     vae.compile(optimizer="adam")
-    vae.fit(train_ds, validation_data=val_ds, epochs=10)
+    vae.fit(data.make_dataset(train, 100, shuffle=True, binarize="dynamic"),
+            validation_data=data.make_dataset(val, 100, binarize="dynamic", fixed_draw=True), epochs=5)
 """
 
 import os as _os
 
-# Keep TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) out of
-# users' terminals unless they ask for it.
+# TensorFlow's C++ start-up notices are filtered where it is imported
+# (tfvae/_tf.py); this keeps its later INFO lines out of users' terminals.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

@@ -9,7 +9,8 @@ A checkpoint is a self-contained directory::
 
 A run directory keeps ``checkpoints/epoch-NNNN`` (the two newest) and
 ``checkpoints/best``. ``--load_weight_dir`` accepts a checkpoint directory,
-a run directory (its best checkpoint) or a name under ``weights/``.
+a run directory (its best checkpoint) or a weights name (``tfvae.zoo``
+documents the lookup order).
 """
 
 import glob
@@ -18,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from tfvae import io
+from tfvae import io, zoo
 from tfvae.errors import TfvaeError
 
 WEIGHTS_FILE = "model.weights.h5"
@@ -68,48 +69,66 @@ def is_checkpoint(directory):
     )
 
 
-def weights_root():
-    """The ``weights/`` directory shipped beside the package (or in the cwd)."""
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
-    return here if os.path.isdir(here) else os.path.join(os.getcwd(), "weights")
+def _in_run_dir(run_dir):
+    """A run directory's ``checkpoints/best``, else its newest epoch checkpoint; None if neither."""
+    ckpts = os.path.join(run_dir, "checkpoints")
+    if not os.path.isdir(ckpts):
+        return None
+    best = os.path.join(ckpts, "best")
+    if is_checkpoint(best):
+        return best
+    for d in reversed(epoch_dirs(ckpts)):
+        if is_checkpoint(d):
+            return d
+    return None
 
 
 def resolve(path_or_name):
     """Finds the checkpoint directory that ``--load_weight_dir`` names.
 
+    Looked up in this order (``tfvae.zoo``): the path itself as a checkpoint
+    directory, the path as a run directory, ``./weights/NAME``, then the
+    weights installed with the package.
+
     Args:
-        path_or_name: a checkpoint directory, a run directory, or a name under ``weights/``.
+        path_or_name: a checkpoint directory, a run directory, or a weights name.
 
     Returns:
         path of a checkpoint directory.
     """
+    if os.path.isfile(path_or_name):
+        raise TfvaeError(f"--load_weight_dir {path_or_name} is a file; give a weights directory (with "
+                         f"{WEIGHTS_FILE} and config.json), a run directory, or a name from 'tfvae weights'")
     candidates = [path_or_name]
     if not os.path.isabs(path_or_name):
-        candidates.append(os.path.join(weights_root(), path_or_name))
+        candidates += [os.path.join(root, path_or_name) for root in zoo.search_roots()]
     for c in candidates:
         if is_checkpoint(c):
             return c
-        ckpts = os.path.join(c, "checkpoints")
-        if os.path.isdir(ckpts):
-            best = os.path.join(ckpts, "best")
-            if is_checkpoint(best):
-                return best
-            for d in reversed(epoch_dirs(ckpts)):
-                if is_checkpoint(d):
-                    return d
+        found = _in_run_dir(c)
+        if found:
+            return found
+    shipped = ", ".join(zoo.names()) or "none installed"
     raise TfvaeError(
         f"--load_weight_dir {path_or_name!r}: no weights found (expected a directory with {WEIGHTS_FILE} and "
-        f"config.json, a run directory with checkpoints/, or a name under {weights_root()})"
+        f"config.json, a run directory with checkpoints/, or a shipped name: {shipped}; see 'tfvae weights')"
     )
 
 
 def read_config(directory):
-    return io.read_json(os.path.join(directory, "config.json"))
+    """A checkpoint's ``config.json``; a corrupt one is a one-line ``TfvaeError``."""
+    config = io.read_json(os.path.join(directory, "config.json"), expect=dict, required=("model",),
+                          fix=f"restore it, or re-save the weights in {directory}")
+    if not isinstance(config["model"], dict):
+        raise TfvaeError(f"{os.path.join(directory, 'config.json')} has the wrong shape ('model' is not an object); "
+                         f"restore it, or re-save the weights in {directory}")
+    return config
 
 
 def read_state(directory):
     p = os.path.join(directory, "state.json")
-    return io.read_json(p) if os.path.isfile(p) else {}
+    return io.read_json(p, expect=dict, fix="restore it, or delete it (it only records the epoch and loss)") \
+        if os.path.isfile(p) else {}
 
 
 def read_weights(model, directory):
@@ -159,7 +178,9 @@ def latest_loadable(run_checkpoints, try_load):
     for d in reversed(epoch_dirs(run_checkpoints)):
         try:
             try_load(d)
-            return d, read_state(d)
+            state = read_state(d)
+            int(state["epoch"])  # a state.json without the epoch is as unusable as a corrupt one
+            return d, state
         except Exception as e:  # corrupt file: fall back
             print(f"tfvae: warning: checkpoint {d} is unreadable ({str(e).splitlines()[0][:120]}); "
                   "falling back to the previous one")
@@ -180,8 +201,9 @@ def load_model(path_or_name):
     config = read_config(ckpt)
     try:
         model = models.build_model(config["model"])
-    except (KeyError, TypeError) as e:
-        raise TfvaeError(f"config.json in {ckpt} is not a tfvae model config ({e}); re-export the weights") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise TfvaeError(f"config.json in {ckpt} is not a tfvae model config ({str(e)[:200]}); restore it, or "
+                         "re-save the weights with the tfvae that trained them") from None
     load_weights(model, ckpt)
     parent = os.path.dirname(os.path.abspath(ckpt))
     home = os.path.dirname(parent) if os.path.basename(parent) == "checkpoints" else ckpt

@@ -10,55 +10,9 @@ import sys
 from tfvae.errors import TfvaeError
 
 
-# ----------------------------------------------------------- flag types
-def _positive_int(s):
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
-
-
-def _nonneg_int(s):
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}")
-    return v
-
-
-def _positive_float(s):
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {s!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {s!r}")
-    return v
-
-
-def _nonneg_float(s):
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {s!r}") from None
-    if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {s!r}")
-    return v
-
-
-def _int_list(s):
-    try:
-        v = tuple(int(p) for p in s.split(",") if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 512,256, got {s!r}") from None
-    if not v or min(v) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 512,256, got {s!r}")
-    return v
+from tfvae.argtypes import (directory, float_list as _float_list, int_list as _int_list,
+                            nonneg_float as _nonneg_float, nonneg_int as _nonneg_int, output_file,
+                            positive_float as _positive_float, positive_int as _positive_int, weights_dir)
 
 
 STRATEGIES = ("default", "mirrored", "multiworker")  # training.STRATEGIES (not imported: no TF at parse time)
@@ -70,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line: ``tfvae: error: ...``."""
 
     def error(self, message):
-        self.exit(2, f"tfvae: error: {message} (see 'tfvae {self.prog.split()[-1]} --help')\n")
+        self.exit(2, f"tfvae: error: {message} (see '{self.prog} --help')\n")
 
 
 # ------------------------------------------------------------- commands
@@ -123,10 +77,10 @@ def add_train_parser(sub):
     p.add_argument("--deterministic", action="store_true",
                    help="TF op determinism: with the same --seed, runs repeat exactly (a little slower)")
     p.add_argument("--log_every", type=_positive_int, default=100, help="batch-level TensorBoard interval in steps")
-    p.add_argument("--run_dir", default=None, help="run directory (default runs/<dataset>-vae-<time>)")
-    p.add_argument("--log_dir", default=None, help="TensorBoard root (default <run_dir>/logs)")
-    p.add_argument("--save_weight_dir", default=None, help="also keep the best weights in this directory")
-    p.add_argument("--load_weight_dir", default=None,
+    p.add_argument("--run_dir", type=directory, default=None, help="run directory (default runs/<dataset>-vae-<time>)")
+    p.add_argument("--log_dir", type=directory, default=None, help="TensorBoard root (default <run_dir>/logs)")
+    p.add_argument("--save_weight_dir", type=directory, default=None, help="also keep the best weights in this directory")
+    p.add_argument("--load_weight_dir", type=weights_dir, default=None,
                    help="start from saved weights: a path, or a name under weights/")
     p.add_argument("--overwrite", action="store_true", help="replace a run directory that holds another config")
     p.add_argument("--no_images", action="store_true", help="do not write per-epoch PNGs")
@@ -170,7 +124,7 @@ def cmd_train(args):
 def add_eval_parser(sub):
     p = sub.add_parser("eval", help="evaluate a model over a whole split",
                        description="ELBO, importance-weighted NLL, RMSE and active units over a whole split.")
-    p.add_argument("--load_weight_dir", default="better_weight",
+    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
                    help="run dir, checkpoint dir or name under weights/ (default better_weight)")
     p.add_argument("--dataset", default=None, help="dataset (default: the one in the model's config)")
     p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR)")
@@ -179,7 +133,7 @@ def add_eval_parser(sub):
     p.add_argument("--iwae_samples", type=_positive_int, default=5000, help="importance samples K (default 5000)")
     p.add_argument("--batch", type=_positive_int, default=None, help="images per step (default ~20000/K)")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
-    p.add_argument("--output", default=None, help="metrics JSON (default <run or weights dir>/metrics.json)")
+    p.add_argument("--output", type=output_file, default=None, help="metrics JSON (default <run or weights dir>/metrics.json)")
     p.add_argument("--save_images", action="store_true", help="also write reconstructions.png beside the JSON")
     p.add_argument("--strategy", choices=STRATEGIES, default="default",
                    help="split each batch's importance sampling over replicas: " + STRATEGY_HELP)
@@ -197,13 +151,13 @@ def cmd_eval(args):
 def add_generate_parser(sub):
     p = sub.add_parser("generate", help="decode prior samples into a PNG grid",
                        description="Decode z ~ N(0, T^2 I) into a PNG grid of images.")
-    p.add_argument("--load_weight_dir", default="better_weight",
+    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
                    help="run dir, checkpoint dir or name under weights/ (default better_weight)")
     p.add_argument("--num", type=_positive_int, default=100, help="number of samples (default 100)")
     p.add_argument("--nrow", type=_positive_int, default=10, help="images per row (default 10)")
     p.add_argument("--temperature", type=_nonneg_float, default=1.0, help="prior scale T (default 1.0)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed)")
-    p.add_argument("--output", default="samples.png", help="PNG path (default samples.png)")
+    p.add_argument("--output", type=output_file, default="samples.png", help="PNG path (default samples.png)")
     p.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (default 2)")
     p.add_argument("--label", type=int, default=None,
                    help="cvae: class of every sample (default: one row per class)")
@@ -244,9 +198,9 @@ def cmd_generate(args):
 def add_viz_parser(sub):
     p = sub.add_parser("viz", help="pictures of a trained model's latent space",
                        description="manifold.png, latent_scatter.png, interpolation.png (and class_grid.png for a cvae).")
-    p.add_argument("--load_weight_dir", default="better_weight",
+    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
                    help="run dir, checkpoint dir or name under weights/ (default better_weight)")
-    p.add_argument("--output_dir", default=None, help="where to write (default <run or weights dir>/viz)")
+    p.add_argument("--output_dir", type=directory, default=None, help="where to write (default <run or weights dir>/viz)")
     p.add_argument("--num_examples", type=_positive_int, default=5000, help="test examples to encode (default 5000)")
     p.add_argument("--grid", type=_positive_int, default=20, help="manifold grid size n (default 20)")
     p.set_defaults(func=cmd_viz)
@@ -260,16 +214,6 @@ def cmd_viz(args):
     return 0
 
 
-def _float_list(s):
-    try:
-        v = tuple(float(p) for p in s.split(",") if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.5,1, got {s!r}") from None
-    if not v or min(v) < 0:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {s!r}")
-    return v
-
-
 def add_sweep_parser(sub):
     p = sub.add_parser("sweep", help="train and evaluate a grid of latent sizes / betas / models",
                        description="Kingma & Welling's latent-dimension sweep: results.csv, results.md, lower_bound.png.")
@@ -280,7 +224,7 @@ def add_sweep_parser(sub):
     p.add_argument("--models", default="vae", type=lambda s: tuple(m for m in s.split(",") if m),
                    help="comma-separated model kinds (vae, cvae; default vae)")
     p.add_argument("--epoch", type=_positive_int, default=10, help="epochs per configuration (default 10)")
-    p.add_argument("--out", required=True, help="sweep directory")
+    p.add_argument("--out", type=directory, required=True, help="sweep directory")
     p.add_argument("--arch", choices=["mlp", "gated", "conv"], default=None)
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian", "mse"], default=None)
     p.add_argument("--hidden", type=_int_list, default=None)
@@ -307,10 +251,29 @@ def cmd_sweep(args):
     return 0
 
 
+def add_weights_parser(sub):
+    p = sub.add_parser("weights", help="list the shipped pretrained weights",
+                       description="List the weights installed with tfvae (usable as --load_weight_dir NAME): "
+                                   "dataset, model kind, latent size, test metrics and model card.")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_weights)
+    return p
+
+
+def cmd_weights(args):
+    import json
+
+    from tfvae import zoo
+
+    entries = [zoo.describe(name) for name in zoo.names()]
+    print(json.dumps(entries, indent=2) if args.json else zoo.format_listing(entries))
+    return 0
+
+
 from tfvae import export, serving  # noqa: E402  (neither imports TensorFlow at import time)
 
 COMMANDS = [add_train_parser, add_eval_parser, add_generate_parser, add_viz_parser, add_sweep_parser,
-            export.add_export_parser, serving.add_sample_remote_parser]
+            export.add_export_parser, serving.add_sample_remote_parser, add_weights_parser]
 
 
 def build_parser():
@@ -322,10 +285,19 @@ def build_parser():
     return parser
 
 
+def _parse(parser, argv):
+    """``parse_args``, but an unknown flag is reported by its subcommand's parser (with its help hint)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv=None):
     """Entry point of the ``tfvae`` console script. Returns an exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     try:
         return args.func(args) or 0
     except TfvaeError as e:

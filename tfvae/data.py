@@ -20,7 +20,8 @@ import struct
 from typing import Optional, Tuple
 
 import numpy as np
-import tensorflow as tf
+
+from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 
 from tfvae import sources
 from tfvae.errors import TfvaeError
@@ -201,6 +202,9 @@ def load_tfds(name, data_dir=None):
     import tensorflow_datasets as tfds
 
     data_dir = default_tfds_dir(data_dir)
+    if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+        raise TfvaeError(f"--data_dir {data_dir} is a file; TFDS data need the directory holding {name}/ "
+                         "(or set TFDS_DATA_DIR to it)")
     try:
         builder = tfds.builder(name, data_dir=data_dir)
         prepared = builder.is_prepared()

@@ -12,9 +12,9 @@ import math
 import sys
 import time
 
+from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tfvae import losses
 
@@ -313,7 +313,9 @@ def run_eval(args):
         dc = dataclasses.replace(dc, dataset=args.dataset)
     if args.data_dir:
         dc = dataclasses.replace(dc, data_dir=args.data_dir)
-    output = args.output or os.path.join(home, "metrics.json")
+    from tfvae import zoo
+
+    output = args.output or os.path.join(zoo.writable_home(home, "eval") or home, "metrics.json")
     print(f"tfvae: evaluating {ckpt} on {dc.dataset}/{args.split}; writing {output}", flush=True)
     images, labels = load_eval_images(dc, args.split, args.num_examples)
     want = tuple(model.config.input_shape)

@@ -52,7 +52,7 @@ def _servable(name, fn, input_signature):
     TensorFlow Serving and ``saved_model_cli run`` ("Could not find variable";
     keras-team/keras#20095). ``keras.export.ExportArchive`` does the same.
     """
-    import tensorflow as tf
+    from tfvae._tf import tf
 
     module = tf.Module(name=name)
     module.serve = tf.function(fn, input_signature=input_signature)
@@ -71,7 +71,7 @@ def decoder_module(model):
         ``z`` float32 ``[None, latent_dim]`` (and ``label`` int64 ``[None]``
         when the model is conditional) to ``{"images": [None, H, W, C]}``.
     """
-    import tensorflow as tf
+    from tfvae._tf import tf
 
     latent = int(model.config.latent_dim)
     z_spec = tf.TensorSpec([None, latent], tf.float32, name="z")
@@ -101,7 +101,7 @@ def encoder_module(model):
         ``images`` float32 ``[None, H, W, C]`` in [0, 1] (and ``label`` for a
         conditional model) to ``{"z_mean": ..., "z_log_var": ...}``.
     """
-    import tensorflow as tf
+    from tfvae._tf import tf
 
     shape = [None] + [int(v) for v in model.config.input_shape]
     x_spec = tf.TensorSpec(shape, tf.float32, name="images")
@@ -301,7 +301,7 @@ def export_model(model, export_dir, version=None, overwrite=False):
         dict: ``version``, ``decoder`` and ``encoder`` (version directories),
         ``files`` (the other files written).
     """
-    import tensorflow as tf
+    from tfvae._tf import tf
 
     export_dir = os.path.abspath(export_dir)
     _check_writable(export_dir)
@@ -349,16 +349,16 @@ def _load(load_weight_dir):
 # -------------------------------------------------------------------- CLI
 def add_export_parser(sub):
     """``tfvae export``: registers the subcommand on an argparse subparsers object."""
-    from tfvae.cli import _positive_int
+    from tfvae.argtypes import directory, positive_int, weights_dir
 
     p = sub.add_parser("export", help="export SavedModels for TensorFlow Serving",
                        description="Write DIR/decoder/<version>/ and DIR/encoder/<version>/ SavedModels "
                                    "(signature serving_default), a TF Serving models.config, batching "
                                    "parameters and SERVING.md.")
-    p.add_argument("--load_weight_dir", default="better_weight",
+    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
                    help="run dir, checkpoint dir or name under weights/ (default better_weight)")
-    p.add_argument("--export_dir", required=True, help="export root; versions go in DIR/decoder/N, DIR/encoder/N")
-    p.add_argument("--version", type=_positive_int, default=None,
+    p.add_argument("--export_dir", type=directory, required=True, help="export root; versions go in DIR/decoder/N, DIR/encoder/N")
+    p.add_argument("--version", type=positive_int, default=None,
                    help="version number (default: one above the highest present, 1 if none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing version")
     p.set_defaults(func=cmd_export)

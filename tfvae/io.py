@@ -10,6 +10,8 @@ import os
 import shutil
 import tempfile
 
+from tfvae.errors import TfvaeError
+
 
 @contextlib.contextmanager
 def atomic_path(path, suffix=""):
@@ -43,9 +45,41 @@ def write_json(path, obj):
             os.fsync(f.fileno())
 
 
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
+def read_json(path, expect=None, required=(), fix="restore it from a copy, or delete it and re-run the tfvae "
+                                                   "command that wrote it"):
+    """Reads a JSON file of ours; a corrupt, truncated or wrongly shaped one is a ``TfvaeError``.
+
+    Args:
+        path: the file.
+        expect: the type the top level must have (``dict`` or ``list``), or None.
+        required: keys a ``dict`` must hold.
+        fix: what the user should do, for the error line.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise TfvaeError(f"{path} is corrupt (not UTF-8 text); {fix}") from None
+    except OSError as e:
+        raise TfvaeError(f"cannot read {path} ({e.strerror or e}); {fix}") from None
+    if not text.strip():
+        raise TfvaeError(f"{path} is empty (truncated?); {fix}")
+    try:
+        obj = json.loads(text)
+    except ValueError as e:
+        raise TfvaeError(f"{path} is corrupt or truncated (not valid JSON: {e}); {fix}") from None
+    if expect is not None and not isinstance(obj, expect):
+        raise TfvaeError(f"{path} has the wrong shape (a JSON {_json_kind(expect)} was expected, found "
+                         f"{_json_kind(type(obj))}); {fix}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise TfvaeError(f"{path} has the wrong shape (no {', '.join(repr(k) for k in missing)}); {fix}")
+    return obj
+
+
+def _json_kind(t):
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null"}.get(t, t.__name__)
 
 
 @contextlib.contextmanager

@@ -97,7 +97,9 @@ def run_viz(args):
     from tfvae import checkpoints, data, evaluate
 
     model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
-    out = args.output_dir or os.path.join(home, "viz")
+    from tfvae import zoo
+
+    out = args.output_dir or zoo.writable_home(home, "viz") or os.path.join(home, "viz")
     dc = data.DataConfig.from_dict(config["data"])
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
     images, labels = evaluate.load_eval_images(dc, "test", args.num_examples)

@@ -8,7 +8,8 @@ importance-weighted bound.
 
 import math
 
-import tensorflow as tf
+from tfvae._tf import tf  # TensorFlow without its start-up notices
+
 
 LOG_2PI = math.log(2.0 * math.pi)
 

@@ -25,8 +25,8 @@ import dataclasses
 import math
 from typing import Tuple
 
+from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
-import tensorflow as tf
 
 from tfvae import losses
 from tfvae.errors import TfvaeError

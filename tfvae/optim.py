@@ -8,8 +8,8 @@ where a step of a small MLP is only a few milliseconds: see
 of either load into the other), same results to float rounding.
 """
 
+from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
-import tensorflow as tf
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

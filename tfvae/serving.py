@@ -218,7 +218,8 @@ class GrpcClient:
     def __init__(self, target, model, version=None, signature_name=SIGNATURE, timeout=30.0):
         try:
             import grpc
-            import tensorflow as tf
+
+            from tfvae._tf import tf
             from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc
         except ImportError as e:
             raise TfvaeError(f"gRPC needs the serving extra ({e}); pip install 'tfvae[serving]'") from None
@@ -289,7 +290,8 @@ class GrpcClient:
 # -------------------------------------------------------------------- CLI
 def add_sample_remote_parser(sub):
     """``tfvae sample-remote``: registers the subcommand on an argparse subparsers object."""
-    from tfvae.cli import _nonneg_float, _nonneg_int, _positive_float, _positive_int
+    from tfvae.argtypes import (nonneg_float as _nonneg_float, nonneg_int as _nonneg_int, output_file,
+                                positive_float as _positive_float, positive_int as _positive_int)
 
     p = sub.add_parser("sample-remote", help="sample from a decoder served by TensorFlow Serving",
                        description="Draw z ~ N(0, T^2 I), decode it on a TF Serving server (REST or gRPC) "
@@ -311,7 +313,7 @@ def add_sample_remote_parser(sub):
     p.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per request (default 30)")
     p.add_argument("--nrow", type=_positive_int, default=8, help="images per row (default 8)")
     p.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (default 2)")
-    p.add_argument("--output", default="samples.png", help="PNG path (default samples.png)")
+    p.add_argument("--output", type=output_file, default="samples.png", help="PNG path (default samples.png)")
     p.set_defaults(func=cmd_sample_remote)
     return p
 

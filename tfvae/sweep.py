@@ -35,17 +35,17 @@ def run_one(args, model, d, beta):
                               run_dir=run_dir, images=False, kl_warmup_epochs=args.kl_warmup_epochs)
     overrides = {"latent_dim": d, "beta": beta, "model": model, "hidden": args.hidden, "arch": args.arch,
                  "likelihood": args.likelihood}
-    hist_path = os.path.join(run_dir, "history.json")
-    done = os.path.isfile(hist_path) and len(io.read_json(hist_path)) >= args.epoch
+    done = len(training.read_history(run_dir)) >= args.epoch
     if done:
         print(f"tfvae: sweep: {name} already trained for {args.epoch} epochs; not retraining", flush=True)
     else:
         print(f"tfvae: sweep: training {name}", flush=True)
         training.run_training(overrides, dc, tc)
-    history = io.read_json(hist_path)[: args.epoch]
+    history = training.read_history(run_dir)[: args.epoch]
 
     metrics_path = os.path.join(run_dir, "sweep_metrics.json")
-    metrics = io.read_json(metrics_path) if os.path.isfile(metrics_path) else None
+    metrics = io.read_json(metrics_path, expect=dict, fix="delete it: the sweep then evaluates this configuration "
+                           "again") if os.path.isfile(metrics_path) else None
     if not metrics or metrics.get("epochs") != args.epoch or metrics.get("iwae_samples") != args.iwae_samples:
         from tfvae import checkpoints
 
@@ -67,7 +67,8 @@ def run_one(args, model, d, beta):
         "test_neg_elbo": metrics["neg_elbo"], "nll": metrics["nll"], "rmse": metrics["rmse"],
         "active_units": metrics["active_units"], "minutes": seconds / 60,
     }
-    n_train = io.read_json(os.path.join(run_dir, "config.json"))["info"]["n_train"]
+    n_train = io.read_json(os.path.join(run_dir, "config.json"), expect=dict, required=("info",),
+                           fix=f"restore it, or delete {run_dir} to train this configuration again")["info"]["n_train"]
     seen = [h["epoch"] * n_train for h in history]
     curve = (f"{model} z={d}" + (f" β={beta:g}" if len(args.betas) > 1 else ""), seen,
              [-(h["train"]["reconstruction_loss"] + h["train"]["kl_loss"]) for h in history],

@@ -26,8 +26,8 @@ import tempfile
 import time
 from typing import Optional
 
+from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
-import tensorflow as tf
 
 from tfvae import checkpoints, data, io, models, optim, viz
 from tfvae.errors import TfvaeError
@@ -605,12 +605,34 @@ def compile_model(model, tc, n_train):
     return model
 
 
+def read_history(run_dir):
+    """A run's ``history.json`` (``[]`` if absent); corrupt or wrongly shaped: a one-line ``TfvaeError``."""
+    path = os.path.join(run_dir, "history.json")
+    if not os.path.isfile(path):
+        return []
+    fix = ("restore it, delete it to resume without the earlier epochs' curves, or --overwrite to start the run "
+           "again")
+    history = io.read_json(path, expect=list, fix=fix)
+    for h in history:
+        if not (isinstance(h, dict) and isinstance(h.get("epoch"), int) and isinstance(h.get("val", {}), dict)):
+            raise TfvaeError(f"{path} has the wrong shape (every entry needs an integer 'epoch' and a 'val' "
+                             f"object); {fix}")
+    return history
+
+
 def prepare_run_dir(run_dir, config, overwrite):
     """Creates or checks the run directory; returns True when resuming."""
     cfg_path = os.path.join(run_dir, "config.json")
     if os.path.isfile(cfg_path):
-        old = io.read_json(cfg_path)
-        if _resume_signature(old) == _resume_signature(config):
+        fix = "restore it, use another --run_dir, or --overwrite to replace the run"
+        try:
+            old = io.read_json(cfg_path, expect=dict, fix=fix)
+        except TfvaeError:
+            if not overwrite:
+                raise
+            old = None
+        if old is not None and _resume_signature(old) == _resume_signature(config):
+            read_history(run_dir)  # a corrupt history fails here, before anything is written
             return True
         if not overwrite:
             raise TfvaeError(
@@ -719,10 +741,8 @@ def _run_training(model_overrides, data_config, tc, verbose, strategy, chief):
         d, state = checkpoints.latest_loadable(ckpt_dir, try_load)
         if d:
             initial_epoch = int(state["epoch"])
-            hist_path = os.path.join(run_dir, "history.json")
-            history = io.read_json(hist_path) if os.path.isfile(hist_path) else []
-            history = [h for h in history if h["epoch"] <= initial_epoch]
-            vals = [h["val"].get("loss", math.inf) for h in history]
+            history = [h for h in read_history(run_dir) if h["epoch"] <= initial_epoch]
+            vals = [h.get("val", {}).get("loss", math.inf) for h in history]
             best_val = min(vals) if vals else math.inf
             print(f"tfvae: resuming {run_dir} after epoch {initial_epoch} (checkpoint {d})", flush=True)
         else:

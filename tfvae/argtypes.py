@@ -1,0 +1,114 @@
+"""argparse types of the command line's flags, TensorFlow-free.
+
+A type that rejects its value raises ``argparse.ArgumentTypeError``; the parser
+turns it into the one line ``tfvae: error: argument --FLAG: <message>`` and
+exit status 2. The path types check only what can be known before any work
+starts: an existing path of the wrong kind (a file where a directory is wanted,
+or the reverse), or a parent that is a file. A missing path is fine: the
+command creates it (outputs) or says what is missing (inputs).
+"""
+
+import argparse
+import os
+
+
+def positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def nonneg_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}")
+    return v
+
+
+def _finite_float(s, what, ok):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {s!r}") from None
+    if not ok(v) or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite {what}, got {s!r}")
+    return v
+
+
+def positive_float(s):
+    return _finite_float(s, "number > 0", lambda v: v > 0)
+
+
+def nonneg_float(s):
+    return _finite_float(s, "number >= 0", lambda v: v >= 0)
+
+
+def int_list(s):
+    try:
+        v = tuple(int(p) for p in s.split(",") if p.strip())
+    except ValueError:
+        v = ()
+    if not v or min(v) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 512,256, got {s!r}")
+    return v
+
+
+def float_list(s):
+    try:
+        v = tuple(float(p) for p in s.split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.5,1, got {s!r}") from None
+    if not v or min(v) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {s!r}")
+    return v
+
+
+# ------------------------------------------------------------------ paths
+def _blocking_ancestor(path):
+    """The nearest existing ancestor of ``path`` if it is not a directory, else None."""
+    probe = os.path.dirname(os.path.abspath(path))
+    while probe and not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
+    return probe if probe and not os.path.isdir(probe) else None
+
+
+def directory(s):
+    """A directory to write into (or read from): must not exist as a file, nor sit under one."""
+    path = os.path.expanduser(s)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{s} is a file, not a directory; give a directory path")
+    blocker = _blocking_ancestor(path)
+    if blocker:
+        raise argparse.ArgumentTypeError(f"{s} cannot be created: {blocker} is a file; give another directory path")
+    return path
+
+
+def output_file(s):
+    """A file to write: must not be an existing directory; a missing parent directory is created later."""
+    path = os.path.expanduser(s)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{s} is a directory; give the path of a file (in it, or elsewhere)")
+    blocker = _blocking_ancestor(path)
+    if blocker:
+        raise argparse.ArgumentTypeError(f"{s} cannot be written: {blocker} is a file, not a directory; "
+                                         "give another path")
+    return path
+
+
+def weights_dir(s):
+    """``--load_weight_dir``: a checkpoint or run directory, or a shipped name; never a file."""
+    path = os.path.expanduser(s)
+    if os.path.isfile(path):
+        raise argparse.ArgumentTypeError(f"{s} is a file; give a weights directory (with model.weights.h5 and "
+                                         "config.json), a run directory, or a name from 'tfvae weights'")
+    return path

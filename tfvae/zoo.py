@@ -1,0 +1,118 @@
+"""Shipped weights: where they are and what they are (TensorFlow-free).
+
+``weights/`` sits at the top of the repository and is installed with the
+package as ``tfvae/weights/`` (setup.cfg maps it), so a name such as
+``better_weight`` resolves after ``pip install`` from any directory.
+
+``--load_weight_dir X`` is looked up in this order (``checkpoints.resolve``):
+
+1. ``X`` as a path: a checkpoint directory (``model.weights.h5`` +
+   ``config.json``);
+2. ``X`` as a run directory: its ``checkpoints/best``, else its newest
+   ``checkpoints/epoch-NNNN``;
+3. ``./weights/X`` in the current directory;
+4. ``X`` among the installed weights (``tfvae weights`` lists them).
+"""
+
+import os
+
+from tfvae import io
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def installed_root():
+    """The shipped weights: ``tfvae/weights`` of an installed package, else the checkout's ``weights/``.
+
+    Returns None when neither exists.
+    """
+    installed = os.path.join(PACKAGE_DIR, "weights")
+    if os.path.isdir(installed):
+        return installed
+    checkout = os.path.dirname(PACKAGE_DIR)
+    if os.path.isfile(os.path.join(checkout, "setup.cfg")) and os.path.isdir(os.path.join(checkout, "weights")):
+        return os.path.join(checkout, "weights")
+    return None
+
+
+def writable_home(home, what):
+    """Where an output that defaults to a weights directory goes.
+
+    The weights installed inside the package are read-only data: ``tfvae eval``
+    and ``tfvae viz`` of a shipped name write into the current directory
+    instead (``what`` + ``-NAME``), never into site-packages.
+    """
+    shipped = os.path.join(PACKAGE_DIR, "weights")
+    if os.path.commonpath([os.path.realpath(home), os.path.realpath(shipped)]) == os.path.realpath(shipped) \
+            and os.path.isdir(shipped):
+        return os.path.join(os.getcwd(), f"{what}-{os.path.basename(os.path.normpath(home))}")
+    return None
+
+
+def search_roots():
+    """Where names are looked up, in order: ``./weights``, then the installed weights (deduplicated)."""
+    roots = []
+    for root in (os.path.join(os.getcwd(), "weights"), installed_root()):
+        if root and os.path.isdir(root) and os.path.realpath(root) not in [os.path.realpath(r) for r in roots]:
+            roots.append(root)
+    return roots
+
+
+def names():
+    """Names of the installed weights sets (directories holding a config.json), sorted."""
+    root = installed_root()
+    if not root:
+        return []
+    return sorted(d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "config.json")))
+
+
+def _first_line(path):
+    if not os.path.isfile(path):
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.strip():
+                return line.strip().lstrip("#").strip()
+    return ""
+
+
+HEADLINE_METRICS = ("nll", "neg_elbo", "rmse", "reconstruction_loss", "conditional_accuracy")
+
+
+def describe(name):
+    """One shipped set as a dict: name, path, dataset, model, arch, likelihood, latent_dim, metrics, card."""
+    path = os.path.join(installed_root(), name)
+    config = io.read_json(os.path.join(path, "config.json"), expect=dict, required=("model",),
+                          fix="reinstall tfvae (shipped weights are read-only)")
+    model, data = config.get("model") or {}, config.get("data") or {}
+    metrics_path = os.path.join(path, "metrics.json")
+    metrics = (io.read_json(metrics_path, expect=dict, fix="reinstall tfvae (shipped weights are read-only)")
+               if os.path.isfile(metrics_path) else {})
+    return {
+        "name": name, "path": path, "dataset": data.get("dataset"), "binarize": data.get("binarize"),
+        "model": model.get("model", "vae"), "arch": model.get("arch", "mlp"),
+        "likelihood": model.get("likelihood", "bernoulli"), "latent_dim": model.get("latent_dim"),
+        "metrics": {k: metrics[k] for k in HEADLINE_METRICS if k in metrics},
+        "metrics_split": f"{metrics.get('split', '?')} {metrics.get('n_examples', '?')}, K={metrics.get('iwae_samples', '?')}"
+        if metrics else "",
+        "card": _first_line(os.path.join(path, "MODEL_CARD.md")),
+    }
+
+
+def format_listing(entries):
+    """Text of ``tfvae weights``: one block per set."""
+    if not entries:
+        return "tfvae: no shipped weights found (the installed package has no tfvae/weights directory)"
+    lines = [f"tfvae: {len(entries)} shipped weights set(s) in {os.path.dirname(entries[0]['path'])}", ""]
+    for e in entries:
+        metrics = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in e["metrics"].items())
+        lines += [
+            f"{e['name']}",
+            f"  data     {e['dataset']}" + (f" (binarize {e['binarize']})" if e["binarize"] not in (None, "none") else ""),
+            f"  model    {e['model']}, arch {e['arch']}, likelihood {e['likelihood']}, latent {e['latent_dim']}",
+            f"  metrics  {metrics or 'none recorded'}" + (f"  ({e['metrics_split']})" if e["metrics_split"] else ""),
+            f"  card     {e['card'] or '-'}",
+            "",
+        ]
+    lines.append("Use one with --load_weight_dir NAME (tfvae generate, eval, viz, export, train).")
+    return "\n".join(lines)
