@@ -17,18 +17,18 @@ import dataclasses
 import gzip
 import os
 import struct
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 
 from tfvae import sources
+from tfvae.configs import BINARIZE_MODES, DataConfig  # noqa: F401  (re-exported: data.DataConfig)
 from tfvae.errors import TfvaeError
 
 TFDS_NAMES = ("mnist", "fashion_mnist")
 DATASET_NAMES = TFDS_NAMES + ("freyface", "olivetti")
-BINARIZE_MODES = ("none", "dynamic", "static")
 STATIC_BINARIZE_SEED = 1234
 EVAL_BINARIZE_SEED = 4321
 
@@ -40,61 +40,6 @@ IDX_FILES = {
 }
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-@dataclasses.dataclass
-class DataConfig:
-    """Everything that defines the data a model sees.
-
-    Attributes:
-        dataset: dataset spec (``mnist``, ``fashion_mnist``, ``idx:DIR``).
-        data_dir: where TFDS-prepared data live (default: ``TFDS_DATA_DIR``).
-        binarize: ``none``, ``dynamic`` (fresh Bernoulli draw each time an
-            example is seen) or ``static`` (one draw with a fixed seed).
-        validation_holdout: if > 0, validate on the last N training examples
-            instead of the test split.
-        train_examples: if > 0, use only the first N training examples.
-        val_examples: if > 0, use only the first N validation examples.
-        image_size: ``(H, W)`` to resize ``folder:`` images to.
-        channels: 1 (gray) or 3 (RGB) for ``folder:`` images.
-    """
-
-    dataset: str = "mnist"
-    data_dir: Optional[str] = None
-    binarize: str = "none"
-    validation_holdout: int = 0
-    train_examples: int = 0
-    val_examples: int = 0
-    image_size: Optional[Tuple[int, int]] = None
-    channels: int = 1
-
-    def __post_init__(self):
-        if self.image_size is not None:
-            self.image_size = tuple(int(v) for v in self.image_size)
-            if len(self.image_size) != 2 or min(self.image_size) < 1:
-                raise TfvaeError(f"--image_size must be H,W with positive sizes, got {self.image_size}")
-        if int(self.channels) not in (1, 3):
-            raise TfvaeError(f"--channels must be 1 or 3, got {self.channels}")
-        self.channels = int(self.channels)
-        if self.binarize not in BINARIZE_MODES:
-            raise TfvaeError(f"--binarize must be one of {', '.join(BINARIZE_MODES)}, got {self.binarize!r}")
-        if int(self.validation_holdout) < 0:
-            raise TfvaeError(f"--validation_holdout must be >= 0, got {self.validation_holdout}")
-        self.validation_holdout = int(self.validation_holdout)
-        for k in ("train_examples", "val_examples"):
-            if int(getattr(self, k)) < 0:
-                raise TfvaeError(f"--{k} must be >= 0, got {getattr(self, k)}")
-            setattr(self, k, int(getattr(self, k)))
-
-    def to_dict(self):
-        d = dataclasses.asdict(self)
-        d["image_size"] = list(self.image_size) if self.image_size else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d):
-        """From a run's ``config.json`` ``data`` section (unknown keys ignored)."""
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 @dataclasses.dataclass
