@@ -32,7 +32,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfvae import data, models, optim  # noqa: E402
+from tfvae import data, models  # noqa: E402
+from tfvae.engine import optim  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_speed import time_epoch  # noqa: E402

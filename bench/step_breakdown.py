@@ -30,7 +30,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfvae import models, optim  # noqa: E402
+from tfvae import models  # noqa: E402
+from tfvae.engine import optim  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_speed import RECIPES, dense_shapes, matmul_peak  # noqa: E402

@@ -125,10 +125,9 @@ def bench_recipe(name, spec, train, epochs, spe, peak, xla="auto", binarize="non
     tc = training.TrainConfig(batch=spec["batch"], steps_per_execution=spe, log_every=10**9, xla=xla)
     model = models.build_model(models.VAEConfig(latent_dim=spec["latent_dim"], hidden=spec["hidden"],
                                                 arch=spec.get("arch", "mlp")))
-    training.compile_model(model, tc, len(train))
-    # Fed as tfvae train feeds it (training.feed): stacks of batches where the step runs several per call, and
+    feed = training.compile_model(model, tc, len(train))
+    # Fed as tfvae train feeds it (the plan compile_model returns): stacks of batches where the step runs several per call, and
     # one repeating dataset through one iterator where Keras' executions divide the epoch.
-    feed = training.feed(model)
     steps = feed.elements_per_epoch if feed.persistent else None
 
     def dataset(repeat):

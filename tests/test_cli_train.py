@@ -145,20 +145,22 @@ def test_xla_auto_is_on_for_dense_models_on_one_device_in_float32():
 
 @pytest.mark.parametrize("arch, n, batch, log_every, spe, expected", [
     # XLA step: stacks of 10, 60 stacks per MNIST epoch, 5 calls per execution (50 steps): one iterator per run
-    ("mlp", 60000, 100, 100, 50, (training.Feed(10, 60, True), 5)),
+    ("mlp", 60000, 100, 100, 50, training.Feed(10, 60, True, 5, True)),
     # batch 128: 46 stacks of 10, one of 8 and the partial batch = 48 elements; 4 calls (a divisor) per execution
-    ("mlp", 60000, 128, 100, 50, (training.Feed(10, 48, True), 4)),
+    ("mlp", 60000, 128, 100, 50, training.Feed(10, 48, True, 4, True)),
     # --log_every 5: stacks of 5, so batch logs land on multiples of 5
-    ("mlp", 2000, 100, 5, 50, (training.Feed(5, 4, True), 1)),
+    ("mlp", 2000, 100, 5, 50, training.Feed(5, 4, True, 1, True)),
     # TF graph step (conv): single batches; 600 per epoch, 50 per execution
-    ("conv", 60000, 100, 100, 50, (training.Feed(1, 600, True), 50)),
+    ("conv", 60000, 100, 100, 50, training.Feed(1, 600, True, 50, False)),
     # 53 batches per epoch: no divisor of 53 near 50, so Keras' 50 steps per execution and a new iterator per epoch
-    ("conv", 5300, 100, 100, 50, (training.Feed(1, 53, False), 50)),
+    ("conv", 5300, 100, 100, 50, training.Feed(1, 53, False, 50, False)),
 ])
 def test_feed_plan(arch, n, batch, log_every, spe, expected):
-    """How compile_model feeds a model: stack size, elements per epoch, one iterator per run or not."""
+    """The plan of a run: stack size, elements per epoch, one iterator per run or not; compile follows it."""
     model = models.build_model(models.VAEConfig(latent_dim=4, hidden=(16,), arch=arch, conv_filters=(4, 8)))
     tc = training.TrainConfig(batch=batch, log_every=log_every, steps_per_execution=spe)
-    training.compile_model(model, tc, n)
-    assert (training.feed(model), model.steps_per_execution) == expected
-    assert training.steps_per_call(model) == expected[0].steps_per_call
+    feed = training.plan_feed(tc, model.config, n)
+    assert feed == expected
+    assert training.compile_model(model, tc, n) == feed
+    assert (model.steps_per_call, model.steps_per_execution, model.xla_step) == (
+        feed.steps_per_call, feed.steps_per_execution, feed.xla_step)

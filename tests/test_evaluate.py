@@ -9,6 +9,8 @@ import tensorflow as tf
 from PIL import Image
 
 from tfvae import cli, evaluate, losses, models
+from tfvae.models import likelihoods
+from tfvae.models import vae as vae_module
 
 
 def _exact_log_px(model, images):
@@ -173,7 +175,7 @@ def test_fused_latent_terms_equal_the_densities():
     mean = tf.constant(rng.normal(size=(3, 6)), tf.float32)
     log_var = tf.constant(rng.uniform(-6, 2, size=(3, 6)), tf.float32)
     eps = tf.constant(rng.normal(size=(3, 50, 6)), tf.float32)
-    z, log_ratio = evaluate._sample_and_log_ratio(mean, log_var, eps)
+    z, log_ratio = vae_module.sample_and_log_ratio(mean, log_var, eps)
     np.testing.assert_allclose(z.numpy(), (mean[:, None] + tf.exp(0.5 * log_var)[:, None] * eps).numpy(), rtol=1e-5,
                                atol=1e-6)
     want = losses.log_standard_normal(z) - losses.log_normal(z, mean[:, None], log_var[:, None])
@@ -184,7 +186,7 @@ def test_fused_bernoulli_likelihood_equals_cross_entropy():
     rng = np.random.default_rng(1)
     logits = tf.constant(rng.normal(scale=12.0, size=(2, 40, 784)), tf.float32)  # saturated pixels included
     x = tf.constant((rng.random((2, 1, 784)) < 0.3).astype(np.float32))
-    got = evaluate._bernoulli_log_likelihood(logits, x).numpy()
+    got = likelihoods._bernoulli_log_prob_fused(logits, x).numpy()
     want = -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(x, logits.shape),
                                                                  logits=logits), axis=-1).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5)

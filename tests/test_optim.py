@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae import models, optim
+from tfvae import models
+from tfvae.engine import optim
 
 
 def test_fused_adam_matches_keras_adam():

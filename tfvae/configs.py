@@ -12,8 +12,23 @@ from typing import Optional, Tuple
 from tfvae.errors import TfvaeError
 
 # ----------------------------------------------------------------- choices
-MODEL_KINDS = ("vae", "ae", "cvae", "vae2")
+@dataclasses.dataclass(frozen=True)
+class KindTraits:
+    """What a ``--model`` kind takes, for checks that must not import TensorFlow.
+
+    ``tfvae.models.registry`` maps the same names to the classes.
+    """
+
+    stochastic: bool = True  # has a posterior and a prior (an auto-encoder has neither)
+    conditional: bool = False  # takes a label with every image
+    two_layers: bool = False  # two stochastic layers (latent_dim1, hidden2)
+
+
+KINDS = {"vae": KindTraits(), "ae": KindTraits(stochastic=False), "cvae": KindTraits(conditional=True),
+         "vae2": KindTraits(two_layers=True)}
+MODEL_KINDS = tuple(KINDS)
 ARCHS = ("mlp", "gated", "conv")
+CONV_ARCHS = ("conv",)  # architectures with convolutions (default filters; no vae2)
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
 OBJECTIVES = ("elbo", "iwae")
 BINARIZE_MODES = ("none", "dynamic", "static")
@@ -96,7 +111,7 @@ class VAEConfig:
                               ("objective", OBJECTIVES)):
             _choice(flag, getattr(self, flag), allowed)
         self._check_kind()
-        if self.arch == "conv" and not self.conv_filters:
+        if self.arch in CONV_ARCHS and not self.conv_filters:
             self.conv_filters = (32, 64) if min(self.input_shape[:2]) < 64 else (32, 64, 128, 256)
 
     def _normalise_types(self):
@@ -121,16 +136,17 @@ class VAEConfig:
 
     def _check_kind(self):
         """The fields that only some kinds take: checked, defaulted, or cleared for the others."""
-        if self.model == "cvae" and self.num_classes < 2:
+        traits = KINDS[self.model]
+        if traits.conditional and self.num_classes < 2:
             raise TfvaeError(f"a cvae needs labelled data with >= 2 classes, got {self.num_classes}")
-        if self.model != "cvae":
+        if not traits.conditional:
             self.num_classes = 0
-        if self.objective == "iwae" and self.model == "ae":
+        if self.objective == "iwae" and not traits.stochastic:
             raise TfvaeError("--objective iwae needs a vae or cvae (an auto-encoder has no posterior to sample)")
-        if self.model != "vae2":
+        if not traits.two_layers:
             self.latent_dim1, self.hidden2 = 0, ()
             return
-        if self.arch == "conv":
+        if self.arch in CONV_ARCHS:
             raise TfvaeError("--model vae2 is built for --arch mlp or gated, not conv")
         if self.latent_dim1 < 0 or (self.hidden2 and min(self.hidden2) < 1):
             raise TfvaeError(f"--latent_dim1 must be >= 1 and --hidden2 positive widths, got "

@@ -8,7 +8,10 @@ computed with log-sum-exp. It is an upper bound on -log p(x) that tightens
 as K grows; K = 1 gives the (single-sample) negative ELBO.
 """
 
+import contextlib
+import dataclasses
 import math
+import os
 import sys
 import time
 
@@ -16,89 +19,25 @@ from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 import numpy as np
 
-from tfvae import losses
+from tfvae.errors import TfvaeError
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
-@tf.function(jit_compile=True)
-def _bernoulli_log_likelihood(logits, x):
-    """``-sum(softplus(l) - x * l)`` over the last axis, as one fused XLA loop.
+def _noise(model, k, seed, b, rows=None):
+    """Stateless standard-normal noise ``[b, k, width]`` for ``k`` importance samples (None without noise).
 
-    Only this elementwise part is compiled: XLA fuses it into one pass over the
-    ``[b, k, pixels]`` logits (twice as fast as TF's separate kernels here),
-    while the large matmuls stay on oneDNN, which is faster than XLA's at these
-    sizes (bench/RESULTS.md). ``softplus(l) = max(l, 0) + log(1 + exp(-|l|))``
-    with ``log`` rather than ``log1p``: XLA's CPU ``log1p`` is much slower, and
-    where ``1 + exp(-|l|)`` rounds to 1 the term is below 6e-8 per pixel.
+    ``rows``: ``(offset, n)`` when the ``b`` examples are rows ``offset..offset+b``
+    of a batch of ``n`` split over replicas: the noise is drawn for all ``n``
+    rows and sliced, so every example gets the draw it gets unsplit.
     """
-    softplus = tf.nn.relu(logits) + tf.math.log(1.0 + tf.exp(-tf.abs(logits)))
-    return -tf.reduce_sum(softplus - x * logits, axis=-1)
-
-
-@tf.function(jit_compile=True)
-def _sample_and_log_ratio(z_mean, z_log_var, eps):
-    """``z = mean + exp(log_var / 2) * eps`` and ``log p(z) - log q(z | x)`` in one fused XLA pass.
-
-    With ``z`` drawn through ``eps``, ``(z - mean)^2 / var = eps^2``, so
-    ``log p(z) - log q(z | x) = 0.5 * sum(eps^2 + log_var - z^2)`` (the
-    ``log 2 pi`` terms cancel): no division and no broadcast of the
-    ``[b, d]`` posterior over the ``[b, k, d]`` samples in TF's slow
-    broadcasting kernels.
-
-    Returns:
-        ``z [b, k, d]``, ``log_ratio [b, k]``.
-    """
-    z = z_mean[:, None, :] + tf.exp(0.5 * z_log_var)[:, None, :] * eps
-    return z, 0.5 * tf.reduce_sum(tf.square(eps) + z_log_var[:, None, :] - tf.square(z), axis=-1)
-
-
-def log_importance_weights(model, x, k, seed, labels=None, rows=None):
-    """``log p(x, z_k) - log q(z_k | x)`` for ``k`` samples per example.
-
-    Args:
-        model: a VAE or CVAE.
-        x: images ``[b, H, W, C]``.
-        k: samples per example.
-        seed: int32 ``[2]`` tensor for the stateless draw.
-        labels: ``[b]`` int labels (a cvae needs them).
-        rows: ``(offset, n)`` when ``x`` is rows ``offset..offset+b`` of a batch
-            of ``n`` split over replicas: the noise is drawn for all ``n`` rows
-            and sliced, so every example gets the draw it gets unsplit.
-
-    Returns:
-        ``(log_w [b, k], log_px_given_z [b, k], z_mean [b, d], z_log_var [b, d], recon [b, H, W, C])``.
-    """
-    if model.config.model == "vae2":
-        b, d = tf.shape(x)[0], model.config.latent_dim1 + model.config.latent_dim
-        if rows is None:
-            eps = tf.random.stateless_normal(tf.stack([b, k, d]), seed=seed)
-        else:
-            offset, n = rows
-            eps = tf.random.stateless_normal(tf.stack([n, k, d]), seed=seed)[offset : offset + b]
-        t = model.vae2_terms(x, eps)
-        return t["log_w"], t["log_px_z"], t["z_mean"], t["z_log_var"], t["recon"]
-    z_mean, z_log_var = model.encode(x, labels)
-    b, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
+    if model.noise_shape is None:
+        return None
+    width = model.noise_shape[1]
     if rows is None:
-        eps = tf.random.stateless_normal(tf.stack([b, k, d]), seed=seed)
-    else:
-        offset, n = rows
-        eps = tf.random.stateless_normal(tf.stack([n, k, d]), seed=seed)[offset : offset + b]
-    z, log_ratio = _sample_and_log_ratio(z_mean, z_log_var, eps)
-    rep_labels = None if labels is None else tf.repeat(labels, k)
-    raw = model.decoder_output(tf.reshape(z, [-1, d]), rep_labels)
-    if model.config.likelihood == "bernoulli":
-        # Broadcast x against the k samples instead of tiling it:
-        # log p(x|z) = -sum(softplus(l) - x * l) is the Bernoulli log-likelihood from logits.
-        # (Pixel counts spelled out: a replica's share of a batch may be empty, where -1 is ambiguous.)
-        pixels = math.prod(model.config.input_shape)
-        logits = tf.reshape(raw, [b, k, pixels])
-        log_px_z = _bernoulli_log_likelihood(logits, tf.reshape(x, [b, 1, pixels]))
-    else:
-        log_px_z = tf.reshape(model.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
-    recon = model.decode(z_mean, labels)
-    return log_px_z + log_ratio, log_px_z, z_mean, z_log_var, recon
+        return tf.random.stateless_normal(tf.stack([b, k, width]), seed=seed)
+    offset, n = rows
+    return tf.random.stateless_normal(tf.stack([n, k, width]), seed=seed)[offset : offset + b]
 
 
 def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, labels=None, strategy=None):
@@ -128,32 +67,20 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
     """
     k = int(iwae_samples)
     n = len(images)
-    is_ae = model.config.model == "ae"
+    bound = model.has_likelihood_bound
     if model.config.conditional and labels is None:
         raise ValueError("a cvae is evaluated with labels")
     if batch is None:
-        batch = max(1, 20000 // k) if not is_ae else 500
+        batch = max(1, 20000 // k) if bound else 500
     batch = min(batch, n)
 
     def per_example(x, y, seed_pair, rows=None):
-        if is_ae:
-            code, _ = model.encode(x, y)
-            raw = model.decoder_output(code, y)
-            rec = -model.log_likelihood(x, raw)
-            recon = model.mean_image(raw)
-            nll, kl = tf.zeros_like(rec), tf.zeros_like(rec)
-            z_mean = code
-        else:
-            log_w, log_px_z, z_mean, z_log_var, recon = log_importance_weights(model, x, k, seed_pair, y, rows)
-            nll = -(tf.reduce_logsumexp(log_w, axis=1) - math.log(k))
-            rec = -tf.reduce_mean(log_px_z, axis=1)
-            if model.config.model == "vae2":  # no closed form for z1: the k-sample mean of log q - log p
-                kl = -tf.reduce_mean(log_w - log_px_z, axis=1)
-            else:
-                kl = losses.kl_standard_normal(z_mean, z_log_var)
-        err = tf.reshape(recon - x, [tf.shape(x)[0], math.prod(model.config.input_shape)])
+        t = model.log_weights(x, y, _noise(model, k, seed_pair, tf.shape(x)[0], rows), k)
+        rec = -tf.reduce_mean(t["log_px_z"], axis=1)
+        nll = -(tf.reduce_logsumexp(t["log_w"], axis=1) - math.log(k)) if bound else tf.zeros_like(rec)
+        err = tf.reshape(t["recon"] - x, [tf.shape(x)[0], math.prod(model.config.input_shape)])
         rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
-        return nll, rec, kl, rmse, z_mean
+        return nll, rec, t["kl"], rmse, t["z_mean"]
 
     if strategy is None:
         step = tf.function(per_example, jit_compile=False, reduce_retracing=True)
@@ -179,13 +106,13 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
     rec, kl, nll = sums["rec"] / n, sums["kl"] / n, sums["nll"] / n
     return {
         "n_examples": n,
-        "iwae_samples": None if is_ae else k,
-        "elbo": None if is_ae else -(rec + kl),
-        "neg_elbo": None if is_ae else rec + kl,
-        "nll": None if is_ae else nll,
-        "bits_per_dim": None if is_ae else nll / (n_pixels * math.log(2)),
+        "iwae_samples": k if bound else None,
+        "elbo": -(rec + kl) if bound else None,
+        "neg_elbo": rec + kl if bound else None,
+        "nll": nll if bound else None,
+        "bits_per_dim": nll / (n_pixels * math.log(2)) if bound else None,
         "reconstruction_loss": rec,
-        "kl": None if is_ae else kl,
+        "kl": kl if bound else None,
         "rmse": sums["rmse"] / n,
         "active_units": active_units(z),
         "latent_dim": int(z.shape[1]),
@@ -293,78 +220,81 @@ def load_eval_images(data_config, split="test", num_examples=None):
     return s.images.astype(np.float32) / 255.0, s.labels
 
 
-def run_eval(args):
-    """``tfvae eval``: evaluates, prints the table, writes JSON (and images)."""
-    import contextlib
-    import dataclasses
-    import os
+def _likelihood_note(model, binary):
+    """What the likelihood numbers mean for this model and data (None: true likelihoods of binary data)."""
+    if not model.has_likelihood_bound:
+        return "an auto-encoder defines no likelihood: only reconstruction loss and RMSE"
+    return model.likelihood.note or (None if binary else
+                                     "the data are not binary: the Bernoulli 'NLL' and ELBO are cross-entropies, "
+                                     "not likelihoods")
 
-    from tfvae import checkpoints, data, io, training, viz
-    from tfvae.errors import TfvaeError
 
-    # First: multi-worker collectives must be configured before TensorFlow runs anything.
-    strategy = training.make_strategy(getattr(args, "strategy", "default"))
-    chief = training.is_chief(strategy)
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
-    dc = data.DataConfig.from_dict(config["data"])
-    dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
-    if args.dataset:
-        dc = dataclasses.replace(dc, dataset=args.dataset)
-    if args.data_dir:
-        dc = dataclasses.replace(dc, data_dir=args.data_dir)
-    from tfvae import zoo
-
-    output = args.output or os.path.join(zoo.writable_home(home, "eval") or home, "metrics.json")
-    print(f"tfvae: evaluating {ckpt} on {dc.dataset}/{args.split}; writing {output}", flush=True)
-    images, labels = load_eval_images(dc, args.split, args.num_examples)
+def _check_fits(model, images, labels, dataset):
     want = tuple(model.config.input_shape)
     if images.shape[1:] != want:
-        raise TfvaeError(
-            f"model expects images of shape {want}, dataset {dc.dataset} has {images.shape[1:]}; "
-            "evaluate on the data it was trained on"
-        )
+        raise TfvaeError(f"model expects images of shape {want}, dataset {dataset} has {images.shape[1:]}; "
+                         "evaluate on the data it was trained on")
     if model.config.conditional and labels.max() >= model.num_classes:
-        raise TfvaeError(f"labels of {dc.dataset} go up to {labels.max()}, the cvae knows {model.num_classes} classes")
-    if strategy is not None:
-        print(f"tfvae: strategy {args.strategy}: {strategy.num_replicas_in_sync} replicas share each batch"
+        raise TfvaeError(f"labels of {dataset} go up to {labels.max()}, the cvae knows {model.num_classes} classes")
+
+
+def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, split="test", num_examples=None,
+             iwae_samples=5000, batch=None, seed=0, output=None, save_images=False, strategy="default"):
+    """``tfvae eval``: evaluates a model over a split, prints the table, writes JSON (and reconstructions.png).
+
+    Args:
+        load_weight_dir: a checkpoint or run directory, or a shipped weights name.
+        dataset, data_dir: evaluate on other data than the model's config names.
+        split: ``test`` or ``train``.
+        num_examples: the first N images (default all).
+        iwae_samples: importance samples K per image.
+        batch: images per step (default ~20000 / K).
+        seed: seed of the importance samples.
+        output: metrics JSON (default ``<run or weights dir>/metrics.json``;
+            ``./eval-NAME/metrics.json`` for installed weights).
+        save_images: also write ``reconstructions.png`` beside the JSON.
+        strategy: ``default``, ``mirrored`` or ``multiworker``: replicas share each batch.
+
+    Returns:
+        the metrics dict written.
+    """
+    from tfvae import checkpoints, data, io, viz, zoo
+    from tfvae.engine import distribute
+
+    # First: multi-worker collectives must be configured before TensorFlow runs anything.
+    replicas = distribute.make_strategy(strategy)
+    chief = distribute.is_chief(replicas)
+    with replicas.scope() if replicas is not None else contextlib.nullcontext():
+        model, config, ckpt, home = checkpoints.load_model(load_weight_dir)
+    dc = data.DataConfig.from_dict(config["data"])
+    dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0,
+                             dataset=dataset or dc.dataset, data_dir=data_dir or dc.data_dir)
+    output = output or os.path.join(zoo.writable_home(home, "eval") or home, "metrics.json")
+    print(f"tfvae: evaluating {ckpt} on {dc.dataset}/{split}; writing {output}", flush=True)
+    images, labels = load_eval_images(dc, split, num_examples)
+    _check_fits(model, images, labels, dc.dataset)
+    if replicas is not None:
+        print(f"tfvae: strategy {strategy}: {replicas.num_replicas_in_sync} replicas share each batch"
               + ("" if chief else "; this worker is not the chief and writes nothing"), flush=True)
-    m = evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, seed=args.seed, labels=labels,
-                 strategy=strategy)
-    binary = bool(np.isin(images, (0.0, 1.0)).all())
-    likelihood = model.config.likelihood
+    m = evaluate(model, images, iwae_samples=iwae_samples, batch=batch, seed=seed, labels=labels, strategy=replicas)
     result = {
-        "dataset": dc.dataset,
-        "split": args.split,
-        "n_examples": m["n_examples"],
-        "binarize": dc.binarize,
-        "model": model.config.model,
-        "likelihood": likelihood,
-        "iwae_samples": m["iwae_samples"],
+        "dataset": dc.dataset, "split": split, "n_examples": m["n_examples"], "binarize": dc.binarize,
+        "model": model.config.model, "likelihood": model.config.likelihood, "iwae_samples": m["iwae_samples"],
         **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "rmse",
                              "active_units", "latent_dim", "seconds")},
         "rmse_note": "RMSE of the decoder mean given z_mean against the (binarized) input, per image, averaged",
         "weights": os.path.abspath(ckpt),
-        "seed": args.seed,
+        "seed": seed,
     }
-    if model.config.model == "ae":
-        result["likelihood_note"] = "an auto-encoder defines no likelihood: only reconstruction loss and RMSE"
-    elif likelihood == "mse":
-        result["likelihood_note"] = ("the mse decoder's 'log p(x|z)' is minus the squared error, not a normalised "
-                                     "density: nll and elbo are not likelihoods")
-    elif likelihood == "gaussian":
-        result["likelihood_note"] = ("Gaussian densities of real-valued pixels in [0, 1]: nats, may be negative; "
-                                     "bits_per_dim is not comparable with discrete-data numbers")
-    elif not binary:
-        result["likelihood_note"] = (
-            "the data are not binary: the Bernoulli 'NLL' and ELBO are cross-entropies, not likelihoods"
-        )
+    note = _likelihood_note(model, bool(np.isin(images, (0.0, 1.0)).all()))
+    if note:
+        result["likelihood_note"] = note
     print(format_table(result), flush=True)
     if not chief:
         return result
     io.write_json(output, result)
     print(f"tfvae: wrote {output}")
-    if args.save_images:
+    if save_images:
         n = min(50, len(images))
         recon = model((images[:n], labels[:n]) if model.config.conditional else images[:n]).numpy()
         path = os.path.join(os.path.dirname(os.path.abspath(output)), "reconstructions.png")

@@ -25,10 +25,9 @@ import contextlib
 import os
 
 from tfvae import io
+from tfvae.configs import EXPORTED_MODELS as MODEL_NAMES, SIGNATURE  # noqa: F401  (defined once)
 from tfvae.errors import TfvaeError
 
-SIGNATURE = "serving_default"
-MODEL_NAMES = ("decoder", "encoder")
 REST_PORT, GRPC_PORT = 8501, 8500
 # TF Serving's server-side batching; see batching_parameters().
 MAX_BATCH_SIZE = 256
@@ -346,32 +345,23 @@ def _load(load_weight_dir):
                          f"({str(e).splitlines()[0][:200]})") from None
 
 
-# -------------------------------------------------------------------- CLI
-def add_export_parser(sub):
-    """``tfvae export``: registers the subcommand on an argparse subparsers object."""
-    from tfvae.argtypes import directory, positive_int, weights_dir
+def run_export(load_weight_dir="better_weight", export_dir="exports", version=None, overwrite=False):
+    """``tfvae export``: the SavedModels and serving files of a model; prints what was written.
 
-    p = sub.add_parser("export", help="export SavedModels for TensorFlow Serving",
-                       description="Write DIR/decoder/<version>/ and DIR/encoder/<version>/ SavedModels "
-                                   "(signature serving_default), a TF Serving models.config, batching "
-                                   "parameters and SERVING.md.")
-    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
-                   help="run dir, checkpoint dir or name under weights/ (default better_weight)")
-    p.add_argument("--export_dir", type=directory, required=True, help="export root; versions go in DIR/decoder/N, DIR/encoder/N")
-    p.add_argument("--version", type=positive_int, default=None,
-                   help="version number (default: one above the highest present, 1 if none)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing version")
-    p.set_defaults(func=cmd_export)
-    return p
+    Args:
+        load_weight_dir: a checkpoint or run directory, or a shipped weights name.
+        export_dir: the export root.
+        version: version number (default: one above the highest present).
+        overwrite: replace an existing version.
 
-
-def cmd_export(args):
-    """Runs ``tfvae export``; prints what was written."""
-    export_dir = os.path.abspath(args.export_dir)
+    Returns:
+        ``export_model``'s result.
+    """
+    export_dir = os.path.abspath(export_dir)
     _check_writable(export_dir)
-    choose_version(export_dir, args.version, args.overwrite)  # fail before loading TensorFlow
-    model, _, ckpt, _ = _load(args.load_weight_dir)
-    result = export_model(model, export_dir, version=args.version, overwrite=args.overwrite)
+    choose_version(export_dir, version, overwrite)  # fail before loading TensorFlow
+    model, _, ckpt, _ = _load(load_weight_dir)
+    result = export_model(model, export_dir, version=version, overwrite=overwrite)
     cfg = model.config
     label = " + label" if _num_classes(model) else ""
     shape = "x".join(str(v) for v in cfg.input_shape)
@@ -380,4 +370,4 @@ def cmd_export(args):
     print(f"  encoder  {result['encoder']}  (images[{shape}]{label} -> z_mean, z_log_var[{cfg.latent_dim}])")
     for path in result["files"]:
         print(f"  {path}")
-    return 0
+    return result

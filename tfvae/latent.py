@@ -90,23 +90,32 @@ def class_grid(model, path, per_class=10, seed=0):
                               "cvae samples: row = class, column = shared z")
 
 
-def run_viz(args):
-    """``tfvae viz``: writes the pictures above for a trained model."""
+def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=5000, grid=20):
+    """``tfvae viz``: writes the pictures above for a trained model.
+
+    Args:
+        load_weight_dir: a checkpoint or run directory, or a shipped weights name.
+        output_dir: where to write (default ``<run or weights dir>/viz``;
+            ``./viz-NAME`` for installed weights).
+        num_examples: test images to encode.
+        grid: the manifold's n x n grid size.
+
+    Returns:
+        the paths written.
+    """
     import dataclasses
 
-    from tfvae import checkpoints, data, evaluate
+    from tfvae import checkpoints, data, evaluate, zoo
 
-    model, config, ckpt, home = checkpoints.load_model(args.load_weight_dir)
-    from tfvae import zoo
-
-    out = args.output_dir or zoo.writable_home(home, "viz") or os.path.join(home, "viz")
+    model, config, ckpt, home = checkpoints.load_model(load_weight_dir)
+    out = output_dir or zoo.writable_home(home, "viz") or os.path.join(home, "viz")
     dc = data.DataConfig.from_dict(config["data"])
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
-    images, labels = evaluate.load_eval_images(dc, "test", args.num_examples)
+    images, labels = evaluate.load_eval_images(dc, "test", num_examples)
     z = encode_means(model, images, labels)
     written = []
     if model.can_sample and model.latent_dim >= 2:
-        written.append(manifold(model, z, os.path.join(out, "manifold.png"), n=args.grid,
+        written.append(manifold(model, z, os.path.join(out, "manifold.png"), n=grid,
                                 label=0 if model.config.conditional else None))
     written.append(latent_scatter(z, labels, os.path.join(out, "latent_scatter.png")))
     written.append(interpolation(model, images, z, labels, os.path.join(out, "interpolation.png")))

@@ -21,9 +21,8 @@ import urllib.request
 
 import numpy as np
 
+from tfvae.configs import SIGNATURE  # noqa: F401  (defined once)
 from tfvae.errors import TfvaeError
-
-SIGNATURE = "serving_default"
 
 
 class ServingError(TfvaeError):
@@ -288,62 +287,39 @@ class GrpcClient:
 
 
 # -------------------------------------------------------------------- CLI
-def add_sample_remote_parser(sub):
-    """``tfvae sample-remote``: registers the subcommand on an argparse subparsers object."""
-    from tfvae.argtypes import (nonneg_float as _nonneg_float, nonneg_int as _nonneg_int, output_file,
-                                positive_float as _positive_float, positive_int as _positive_int)
+def sample_remote(url=None, grpc=None, *, model="decoder", version=None, signature_name=SIGNATURE, num=16,
+                  latent_dim=None, label=None, temperature=1.0, seed=None, rest_format="row", timeout=30.0, nrow=8,
+                  scale=2, output="samples.png"):
+    """``tfvae sample-remote``: draws z ~ N(0, T^2 I), decodes it on TF Serving (REST ``url`` or ``grpc``), writes a PNG.
 
-    p = sub.add_parser("sample-remote", help="sample from a decoder served by TensorFlow Serving",
-                       description="Draw z ~ N(0, T^2 I), decode it on a TF Serving server (REST or gRPC) "
-                                   "and write a PNG grid.")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="REST endpoint, e.g. http://localhost:8501")
-    where.add_argument("--grpc", help="gRPC endpoint HOST:PORT, e.g. localhost:8500")
-    p.add_argument("--model", default="decoder", help="served model name (default decoder)")
-    p.add_argument("--version", type=_positive_int, default=None, help="model version (default: the server's latest)")
-    p.add_argument("--signature_name", default=SIGNATURE, help=f"signature (default {SIGNATURE})")
-    p.add_argument("--num", type=_positive_int, default=16, help="number of samples (default 16)")
-    p.add_argument("--latent_dim", type=_positive_int, default=None,
-                   help="size of z (default: read from the server's model metadata)")
-    p.add_argument("--label", type=_nonneg_int, default=None, help="class of every sample (conditional decoders)")
-    p.add_argument("--temperature", type=_nonneg_float, default=1.0, help="prior scale T (default 1.0)")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: random, printed)")
-    p.add_argument("--rest_format", choices=["row", "columnar"], default="row",
-                   help="REST request body: row ({\"instances\": ...}) or columnar ({\"inputs\": ...}) (default row)")
-    p.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per request (default 30)")
-    p.add_argument("--nrow", type=_positive_int, default=8, help="images per row (default 8)")
-    p.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (default 2)")
-    p.add_argument("--output", type=output_file, default="samples.png", help="PNG path (default samples.png)")
-    p.set_defaults(func=cmd_sample_remote)
-    return p
-
-
-def cmd_sample_remote(args):
-    """Runs ``tfvae sample-remote``."""
+    Returns:
+        the decoded images ``[num, H, W, C]``.
+    """
     import random
 
     from tfvae import viz
 
-    kw = dict(model=args.model, version=args.version, signature_name=args.signature_name, timeout=args.timeout)
-    client = RestClient(args.url, **kw) if args.url else GrpcClient(args.grpc, **kw)
-    where = client.url if args.url else args.grpc
+    kw = dict(model=model, version=version, signature_name=signature_name, timeout=timeout)
+    client = RestClient(url, **kw) if url else GrpcClient(grpc, **kw)
+    where = client.url if url else grpc
     try:
-        latent = args.latent_dim or latent_dim_of(client.inputs(), args.model)
-        seed = args.seed if args.seed is not None else random.randrange(2**31)
-        z = (args.temperature * np.random.default_rng(seed).standard_normal((args.num, latent))).astype(np.float32)
+        latent = latent_dim or latent_dim_of(client.inputs(), model)
+        seed = seed if seed is not None else random.randrange(2**31)
+        z = (temperature * np.random.default_rng(seed).standard_normal((num, latent))).astype(np.float32)
         inputs = {"z": z}
-        if args.label is not None:
-            inputs["label"] = np.full([args.num], args.label, np.int64)
-        out = client.predict(inputs, columnar=args.rest_format == "columnar") if args.url else client.predict(inputs)
+        if label is not None:
+            inputs["label"] = np.full([num], label, np.int64)
+        out = client.predict(inputs, columnar=rest_format == "columnar") if url else client.predict(inputs)
     finally:
-        if not args.url:
+        if not url:
             client.close()
     images = out.get("images") if isinstance(out, dict) else out
-    if images is None or np.ndim(images) not in (3, 4) or len(images) != args.num:
+    if images is None or np.ndim(images) not in (3, 4) or len(images) != num:
         got = sorted(out) if isinstance(out, dict) else f"shape {np.shape(out)}"
-        raise ServingError(f"model {args.model!r} at {where} did not return {args.num} images ({got}); "
+        raise ServingError(f"model {model!r} at {where} did not return {num} images ({got}); "
                            "is it a tfvae decoder?")
-    viz.save_png(args.output, viz.make_grid(np.asarray(images, np.float32), nrow=args.nrow), scale=args.scale)
-    print(f"tfvae: wrote {args.num} samples (T={args.temperature}, seed {seed}, z[{latent}]) "
-          f"from {args.model!r} at {where} to {args.output}")
-    return 0
+    images = np.asarray(images, np.float32)
+    viz.save_png(output, viz.make_grid(images, nrow=nrow), scale=scale)
+    print(f"tfvae: wrote {num} samples (T={temperature}, seed {seed}, z[{latent}]) "
+          f"from {model!r} at {where} to {output}")
+    return images

@@ -15,49 +15,83 @@ import dataclasses
 import itertools
 import os
 
-from tfvae import data, evaluate, io, plots, training
+from typing import Optional, Tuple
+
+from tfvae import configs, evaluate, io, plots, training
+from tfvae.errors import TfvaeError
 
 COLUMNS = ["model", "latent_dim", "beta", "epochs", "train_neg_elbo", "test_neg_elbo", "nll", "rmse",
            "active_units", "minutes"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """A sweep: every (model, latent dim, beta) of the grid trained with the same data and training settings.
+
+    Attributes:
+        out: the sweep directory (one run directory per configuration in it).
+        models, latent_dims, betas: the grid.
+        data_config: a ``configs.DataConfig``.
+        train_config: a ``configs.TrainConfig`` (``run_dir`` and ``images`` are set per configuration).
+        model_overrides: the other ``VAEConfig`` fields, as for ``run_training``.
+        eval_examples: test images to evaluate (None: all).
+        iwae_samples: K of the importance-weighted NLL.
+    """
+
+    out: str
+    models: Tuple[str, ...] = ("vae",)
+    latent_dims: Tuple[int, ...] = (2, 5, 10, 20)
+    betas: Tuple[float, ...] = (1.0,)
+    data_config: configs.DataConfig = dataclasses.field(default_factory=configs.DataConfig)
+    train_config: configs.TrainConfig = dataclasses.field(default_factory=lambda: configs.TrainConfig(epoch=10))
+    model_overrides: dict = dataclasses.field(default_factory=dict)
+    eval_examples: Optional[int] = None
+    iwae_samples: int = 1000
+
+    def __post_init__(self):
+        bad = [m for m in self.models if m not in configs.KINDS or not configs.KINDS[m].stochastic]
+        if bad or not self.models:
+            raise TfvaeError(f"--models takes vae and/or cvae (an ae has no ELBO to sweep), got "
+                             f"{','.join(self.models)}")
 
 
 def _config_name(model, d, beta):
     return f"{model}-z{d}-beta{beta:g}"
 
 
-def run_one(args, model, d, beta):
-    """Trains (or resumes / skips) and evaluates one configuration; returns its table row and curve."""
-    name = _config_name(model, d, beta)
-    run_dir = os.path.join(args.out, name)
-    dc = data.DataConfig(dataset=args.dataset, data_dir=args.data_dir, binarize=args.binarize,
-                         train_examples=args.train_examples, val_examples=args.val_examples)
-    tc = training.TrainConfig(epoch=args.epoch, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed,
-                              run_dir=run_dir, images=False, kl_warmup_epochs=args.kl_warmup_epochs)
-    overrides = {"latent_dim": d, "beta": beta, "model": model, "hidden": args.hidden, "arch": args.arch,
-                 "likelihood": args.likelihood}
-    done = len(training.read_history(run_dir)) >= args.epoch
-    if done:
-        print(f"tfvae: sweep: {name} already trained for {args.epoch} epochs; not retraining", flush=True)
-    else:
-        print(f"tfvae: sweep: training {name}", flush=True)
-        training.run_training(overrides, dc, tc)
-    history = training.read_history(run_dir)[: args.epoch]
-
+def _evaluated(sweep, run_dir, epochs):
+    """The configuration's test metrics (``sweep_metrics.json``, evaluated again when stale)."""
     metrics_path = os.path.join(run_dir, "sweep_metrics.json")
     metrics = io.read_json(metrics_path, expect=dict, fix="delete it: the sweep then evaluates this configuration "
                            "again") if os.path.isfile(metrics_path) else None
-    if not metrics or metrics.get("epochs") != args.epoch or metrics.get("iwae_samples") != args.iwae_samples:
-        from tfvae import checkpoints
+    if metrics and metrics.get("epochs") == epochs and metrics.get("iwae_samples") == sweep.iwae_samples:
+        return metrics
+    from tfvae import checkpoints
 
-        m, cfg, _, _ = checkpoints.load_model(os.path.join(run_dir, "checkpoints", f"epoch-{args.epoch:04d}")
-                                              if os.path.isdir(os.path.join(run_dir, "checkpoints",
-                                                                            f"epoch-{args.epoch:04d}"))
-                                              else run_dir)
-        eval_dc = dataclasses.replace(dc, train_examples=0, val_examples=0)
-        images, labels = evaluate.load_eval_images(eval_dc, "test", args.eval_examples)
-        metrics = evaluate.evaluate(m, images, iwae_samples=args.iwae_samples, labels=labels)
-        metrics["epochs"] = args.epoch
-        io.write_json(metrics_path, metrics)
+    last = os.path.join(run_dir, "checkpoints", f"epoch-{epochs:04d}")
+    m, _, _, _ = checkpoints.load_model(last if os.path.isdir(last) else run_dir)
+    eval_dc = dataclasses.replace(sweep.data_config, train_examples=0, val_examples=0)
+    images, labels = evaluate.load_eval_images(eval_dc, "test", sweep.eval_examples)
+    metrics = evaluate.evaluate(m, images, iwae_samples=sweep.iwae_samples, labels=labels)
+    metrics["epochs"] = epochs
+    io.write_json(metrics_path, metrics)
+    return metrics
+
+
+def run_one(sweep, model, d, beta):
+    """Trains (or resumes / skips) and evaluates one configuration; returns its table row and curve."""
+    name = _config_name(model, d, beta)
+    run_dir = os.path.join(sweep.out, name)
+    epochs = sweep.train_config.epoch
+    tc = dataclasses.replace(sweep.train_config, run_dir=run_dir, images=False)
+    overrides = {**sweep.model_overrides, "latent_dim": d, "beta": beta, "model": model}
+    if len(training.read_history(run_dir)) >= epochs:
+        print(f"tfvae: sweep: {name} already trained for {epochs} epochs; not retraining", flush=True)
+    else:
+        print(f"tfvae: sweep: training {name}", flush=True)
+        training.run_training(overrides, sweep.data_config, tc)
+    history = training.read_history(run_dir)[:epochs]
+    metrics = _evaluated(sweep, run_dir, epochs)
 
     last = history[-1]["train"]
     seconds = sum(h.get("epoch_seconds", 0) + h.get("val_seconds", 0) for h in history)
@@ -70,7 +104,7 @@ def run_one(args, model, d, beta):
     n_train = io.read_json(os.path.join(run_dir, "config.json"), expect=dict, required=("info",),
                            fix=f"restore it, or delete {run_dir} to train this configuration again")["info"]["n_train"]
     seen = [h["epoch"] * n_train for h in history]
-    curve = (f"{model} z={d}" + (f" β={beta:g}" if len(args.betas) > 1 else ""), seen,
+    curve = (f"{model} z={d}" + (f" β={beta:g}" if len(sweep.betas) > 1 else ""), seen,
              [-(h["train"]["reconstruction_loss"] + h["train"]["kl_loss"]) for h in history],
              [-(h["val"]["reconstruction_loss"] + h["val"]["kl_loss"]) for h in history])
     return row, curve
@@ -99,14 +133,21 @@ def write_results(out, rows, curves, title):
     plots.lower_bound(curves, os.path.join(out, "lower_bound.png"), title=title + " (train dashed, test solid)")
 
 
-def run_sweep(args):
-    os.makedirs(args.out, exist_ok=True)
+def run_sweep(sweep):
+    """Runs every configuration of a ``Sweep``; writes results.csv, results.md and lower_bound.png into its ``out``.
+
+    Returns:
+        the table's rows.
+    """
+    os.makedirs(sweep.out, exist_ok=True)
     rows, curves = [], []
-    for model, d, beta in itertools.product(args.models, args.latent_dims, args.betas):
-        row, curve = run_one(args, model, d, beta)
+    title = f"{sweep.data_config.dataset} sweep"
+    for model, d, beta in itertools.product(sweep.models, sweep.latent_dims, sweep.betas):
+        row, curve = run_one(sweep, model, d, beta)
         rows.append(row)
         curves.append(curve)
-        write_results(args.out, rows, curves, f"{args.dataset} sweep")
-    print(open(os.path.join(args.out, "results.md")).read())
-    print(f"tfvae: sweep results in {os.path.abspath(args.out)} (results.csv, results.md, lower_bound.png)")
+        write_results(sweep.out, rows, curves, title)
+    with open(os.path.join(sweep.out, "results.md")) as f:
+        print(f.read())
+    print(f"tfvae: sweep results in {os.path.abspath(sweep.out)} (results.csv, results.md, lower_bound.png)")
     return rows

@@ -61,10 +61,7 @@ def record(model, images_u8, labels, prefix, out):
     out[f"{prefix}/z_mean"], out[f"{prefix}/z_log_var"] = z_mean.numpy(), z_log_var.numpy()
     z = np.random.default_rng(1).standard_normal((len(images_u8), model.latent_dim)).astype(np.float32)
     out[f"{prefix}/decode"] = model.decode(tf.constant(z), y).numpy()
-    if model.config.model != "ae":
-        eps = tf.constant(noise(model, len(images_u8), 2))
-    else:
-        eps = None
+    eps = tf.constant(noise(model, len(images_u8), 2)) if model.can_sample else None
     terms = model.compute_losses(xb, y, training=False, eps=eps)
     for name in ("loss", "reconstruction_loss", "kl_loss", "rmse"):
         out[f"{prefix}/terms/{name}"] = terms[name].numpy()
@@ -85,7 +82,7 @@ def record(model, images_u8, labels, prefix, out):
 def adam_step(model, images_u8, labels, eps_seed):
     xb = tf.constant((images_u8 > 127).astype(np.float32))
     y = tf.constant(labels.astype(np.int32)) if model.config.conditional else None
-    eps = None if model.config.model == "ae" else tf.constant(noise(model, len(images_u8), eps_seed))
+    eps = tf.constant(noise(model, len(images_u8), eps_seed)) if model.can_sample else None
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(model.compute_losses(xb, y, training=True, eps=eps)["loss"])
     grads = tape.gradient(loss, model.trainable_variables)

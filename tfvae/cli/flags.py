@@ -1,0 +1,114 @@
+"""Flags declared once: ``tfvae train`` and ``tfvae sweep`` share them, and one mapping turns them into configs.
+
+Choices come from ``tfvae.configs``; the types from ``tfvae.argtypes``.
+Nothing here imports TensorFlow.
+"""
+
+from tfvae import configs
+from tfvae.argtypes import (directory, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
+                            weights_dir)
+
+
+def add_data_flags(p):
+    p.add_argument("--dataset", default="mnist",
+                   help="mnist, fashion_mnist, freyface, olivetti, idx:DIR or folder:DIR (default mnist)")
+    p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR), or the "
+                                                    ".mat file (or its directory) of freyface/olivetti")
+    p.add_argument("--binarize", choices=configs.BINARIZE_MODES, default="none",
+                   help="binarize pixels: none, dynamic (fresh draw per visit) or static (default none)")
+    p.add_argument("--validation_holdout", type=nonneg_int, default=0,
+                   help="validate on the last N training examples instead of the test split")
+    p.add_argument("--train_examples", type=nonneg_int, default=0, help="use only the first N training examples")
+    p.add_argument("--val_examples", type=nonneg_int, default=0, help="use only the first N validation examples")
+    p.add_argument("--image_size", type=int_list, default=None, help="H,W to resize folder: images to")
+    p.add_argument("--channels", type=int, choices=[1, 3], default=1, help="folder: images as 1 (gray) or 3 (RGB)")
+
+
+def add_model_flags(p, grid=False):
+    """The architecture; with ``grid`` (a sweep) without the three flags a sweep takes as lists."""
+    if not grid:
+        p.add_argument("--latent_dim", type=positive_int, default=None, help="latent size (default 128)")
+        p.add_argument("--beta", type=nonneg_float, default=None, help="KL weight (default 1.0)")
+        p.add_argument("--model", choices=configs.MODEL_KINDS, default=None,
+                       help="vae (default), ae (plain auto-encoder), cvae (label-conditional VAE) or vae2 "
+                            "(two stochastic layers; --latent_dim is the top one)")
+    p.add_argument("--hidden", type=int_list, default=None,
+                   help="encoder hidden widths, decoder mirrors (default 512,256)")
+    p.add_argument("--latent_dim1", type=positive_int, default=None,
+                   help="vae2: size of the bottom stochastic layer (default 2 x latent_dim)")
+    p.add_argument("--hidden2", type=int_list, default=None,
+                   help="vae2: widths between the two stochastic layers (default half of --hidden)")
+    p.add_argument("--arch", choices=configs.ARCHS, default=None,
+                   help="mlp (default), gated (MLP of gated linear units) or conv")
+    p.add_argument("--likelihood", choices=configs.LIKELIHOODS, default=None,
+                   help="decoder: bernoulli (default), gaussian (learned variance) or mse (fixed-variance L2)")
+    p.add_argument("--conv_filters", type=int_list, default=None,
+                   help="filters of the stride-2 conv blocks (default 32,64; 32,64,128,256 for 64x64 and up)")
+    p.add_argument("--batch_norm", action="store_const", const=True, default=None,
+                   help="batch normalisation in the conv blocks")
+    p.add_argument("--objective", choices=configs.OBJECTIVES, default=None,
+                   help="training objective: elbo (default) or iwae (importance-weighted bound, --k samples)")
+    p.add_argument("--k", type=positive_int, default=None, help="importance samples for --objective iwae")
+
+
+def add_optimisation_flags(p, epoch_default):
+    p.add_argument("--epoch", type=positive_int, default=epoch_default,
+                   help=f"total epochs (default {epoch_default})")
+    p.add_argument("--batch", type=positive_int, default=100,
+                   help="global batch size, split over the replicas of --strategy (default 100)")
+    p.add_argument("--learning_rate", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--lr_schedule", choices=configs.LR_SCHEDULES, default="constant",
+                   help="learning-rate schedule: constant, or cosine decay to 1%% over the run (default constant)")
+    p.add_argument("--kl_warmup_epochs", type=nonneg_int, default=0,
+                   help="raise the KL weight linearly from 0 to --beta over N epochs (default 0: off)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--minutes", type=nonneg_float, default=0.0,
+                   help="wall-clock budget: stop after the epoch that reaches it (default 0: none)")
+    p.add_argument("--mixed_precision", action="store_true",
+                   help="compute in bfloat16 (mixed_bfloat16; variables and losses stay float32)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="TF op determinism: with the same --seed, runs repeat exactly (a little slower)")
+    p.add_argument("--xla", choices=configs.XLA_MODES, default="auto",
+                   help="compile each training step (loss, gradients, Adam) with XLA, the random draws staying "
+                        "outside; auto (default): on for --arch mlp/gated on one device in float32, where it "
+                        "measured faster (bench/RESULTS.md), off for conv, mixed precision and --strategy")
+
+
+def add_run_flags(p):
+    """What only a single ``tfvae train`` run takes: its directories, logging, execution and strategy."""
+    p.add_argument("--log_every", type=positive_int, default=100, help="batch-level TensorBoard interval in steps")
+    p.add_argument("--run_dir", type=directory, default=None, help="run directory (default runs/<dataset>-vae-<time>)")
+    p.add_argument("--log_dir", type=directory, default=None, help="TensorBoard root (default <run_dir>/logs)")
+    p.add_argument("--save_weight_dir", type=directory, default=None,
+                   help="also keep the best weights in this directory")
+    p.add_argument("--load_weight_dir", type=weights_dir, default=None,
+                   help="start from saved weights: a path, or a shipped name (tfvae weights)")
+    p.add_argument("--overwrite", action="store_true", help="replace a run directory that holds another config")
+    p.add_argument("--no_images", action="store_true", help="do not write per-epoch PNGs")
+    p.add_argument("--steps_per_execution", type=positive_int, default=50,
+                   help="training steps per graph call (default 50; same results, less overhead; "
+                        "1 under --strategy mirrored/multiworker)")
+    p.add_argument("--strategy", choices=configs.STRATEGIES, default="default", help=configs.STRATEGY_HELP)
+
+
+# --------------------------------------------------------- flags -> configs
+MODEL_FIELDS = ("latent_dim", "hidden", "beta", "model", "arch", "likelihood", "conv_filters", "batch_norm",
+                "objective", "k", "latent_dim1", "hidden2")
+
+
+def model_overrides(args):
+    """The ``VAEConfig`` fields the flags set (None: not given)."""
+    return {k: getattr(args, k, None) for k in MODEL_FIELDS}
+
+
+def data_config(args):
+    return configs.DataConfig(**{f: getattr(args, f) for f in configs.DataConfig.__dataclass_fields__
+                                 if hasattr(args, f)})
+
+
+def train_config(args, **fixed):
+    """The ``TrainConfig`` of the flags given (the others keep their defaults), with ``fixed`` on top."""
+    given = {f: getattr(args, f) for f in configs.TrainConfig.__dataclass_fields__ if hasattr(args, f)}
+    if hasattr(args, "no_images"):
+        given["images"] = not args.no_images
+    return configs.TrainConfig(**{**given, **fixed})

@@ -1,0 +1,22 @@
+"""``tfvae viz``."""
+
+from tfvae.argtypes import directory, positive_int, weights_dir
+
+
+def add_parser(sub):
+    p = sub.add_parser("viz", help="pictures of a trained model's latent space",
+                       description="manifold.png, latent_scatter.png, interpolation.png (and class_grid.png for a cvae).")
+    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
+                   help="run dir, checkpoint dir or shipped name (tfvae weights; default better_weight)")
+    p.add_argument("--output_dir", type=directory, default=None, help="where to write (default <run or weights dir>/viz)")
+    p.add_argument("--num_examples", type=positive_int, default=5000, help="test examples to encode (default 5000)")
+    p.add_argument("--grid", type=positive_int, default=20, help="manifold grid size n (default 20)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    from tfvae import latent
+
+    latent.run_viz(args.load_weight_dir, output_dir=args.output_dir, num_examples=args.num_examples, grid=args.grid)
+    return 0
