@@ -8,7 +8,8 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from tfvae import cli, data, sources
+from tfvae import cli, data
+from tfvae.data import sources
 from tfvae.errors import TfvaeError
 
 from conftest import SHARED

@@ -1,7 +1,7 @@
 """Readers for the non-TFDS datasets: MATLAB files and image folders.
 
 Each returns ``{"train": Split, "test": Split}`` of uint8 ``[N, H, W, C]``
-images and int64 labels, like ``data.load_idx_dir``.
+images and int64 labels, like ``tfvae.data.idx.load_idx_dir``.
 
 * ``freyface``: ``frey_rawface.mat`` (variable ``ff``, uint8 560 x 1965; one
   column per 28 x 20 frame, row-major), seeded 1565 / 400 split;
@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from tfvae.data.splits import Split, split_by_index
 from tfvae.errors import TfvaeError
 
 SPLIT_SEED = 0
@@ -30,14 +31,6 @@ MAT_SOURCES = {
     "olivetti": ("olivettifaces.mat", "faces", "Sam Roweis' data page (olivettifaces.mat, the file scikit-learn "
                  "downloads); e.g. shared/data/olivetti/"),
 }
-
-
-def _split(images, labels, test_idx):
-    from tfvae.data import Split
-
-    mask = np.zeros(len(images), bool)
-    mask[test_idx] = True
-    return {"train": Split(images[~mask], labels[~mask]), "test": Split(images[mask], labels[mask])}
 
 
 def _mat_variable(name, data_dir):
@@ -60,17 +53,17 @@ def _mat_variable(name, data_dir):
     return path, np.asarray(mat[var])
 
 
-def load_freyface(data_dir):
+def load_freyface(data_dir: str | None) -> dict[str, Split]:
     """Frey Face: 1965 frames of 28 x 20, seeded 1565 / 400 split."""
     path, ff = _mat_variable("freyface", data_dir)
     if ff.ndim != 2 or ff.shape[0] != 28 * 20:
         raise TfvaeError(f"{path}: variable 'ff' has shape {ff.shape}; expected (560, N) of 28x20 frames")
     images = ff.T.reshape(-1, 28, 20, 1).astype(np.uint8)
     test = np.random.default_rng(SPLIT_SEED).permutation(len(images))[:FREYFACE_TEST]
-    return _split(images, np.zeros(len(images), np.int64), test)
+    return split_by_index(images, np.zeros(len(images), np.int64), test)
 
 
-def load_olivetti(data_dir):
+def load_olivetti(data_dir: str | None) -> dict[str, Split]:
     """Olivetti faces: 400 of 64 x 64 (stored column-major), 8 / 2 per person."""
     path, faces = _mat_variable("olivetti", data_dir)
     if faces.ndim != 2 or faces.shape[0] != 64 * 64:
@@ -80,7 +73,7 @@ def load_olivetti(data_dir):
     labels = np.arange(len(images), dtype=np.int64) // 10
     rng = np.random.default_rng(SPLIT_SEED)
     test = [p * 10 + j for p in range(len(images) // 10) for j in rng.permutation(10)[:2]]
-    return _split(images, labels, test)
+    return split_by_index(images, labels, test)
 
 
 def _list_images(root):
@@ -128,10 +121,8 @@ def _labels_for(root, files):
     return np.asarray(labels, np.int64), names
 
 
-def load_folder(root, image_size=None, channels=1):
+def load_folder(root: str, image_size: tuple[int, int] | None = None, channels: int = 1) -> dict[str, Split]:
     """Images under ``root`` (recursive), with ``train/``/``test/`` if present."""
-    from tfvae.data import Split
-
     if not os.path.isdir(root):
         raise TfvaeError(f"image folder not found: {root} (use --dataset folder:DIR with an existing DIR)")
     if channels not in (1, 3):
@@ -167,4 +158,4 @@ def load_folder(root, image_size=None, channels=1):
     if n_test == 0:
         raise TfvaeError(f"only one image in {d}; a dataset needs at least two")
     test = np.random.default_rng(SPLIT_SEED).permutation(len(imgs))[:n_test]
-    return _split(imgs, labels, test)
+    return split_by_index(imgs, labels, test)
