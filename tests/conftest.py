@@ -58,3 +58,18 @@ def tiny_idx_dir(tmp_path):
         write_idx(d / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), compress=True)
         write_idx(d / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, (n,)), compress=True)
     return d
+
+
+# One small model of every kind and architecture: the harness (tests/test_kinds.py) and the step tests
+# (tests/test_models.py) run the same checks over all of them.
+EVERY_KIND = {
+    "vae-mlp": dict(latent_dim=4, hidden=(32,)),
+    "vae-gated-iwae": dict(latent_dim=4, hidden=(32,), arch="gated", objective="iwae", k=3),
+    "ae": dict(latent_dim=4, hidden=(32,), model="ae"),
+    "cvae": dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),
+    "vae2": dict(latent_dim=3, hidden=(32,), model="vae2", latent_dim1=5),
+    "conv-bn-gaussian": dict(latent_dim=4, hidden=(16,), arch="conv", conv_filters=(4, 8), batch_norm=True,
+                             likelihood="gaussian"),
+    "cvae-conv-mse": dict(latent_dim=4, hidden=(16,), model="cvae", num_classes=10, arch="conv",
+                          conv_filters=(4, 8), likelihood="mse"),
+}

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import EVERY_KIND
 
 from tfvae import checkpoints, losses, models
 from tfvae.engine import optim
@@ -151,12 +152,7 @@ def test_vae2_bounds_round_trip_and_training():
     assert models.VAEConfig(latent_dim=50, model="vae2", hidden=(200, 200)).hidden2 == (100, 100)
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(latent_dim=4, hidden=(32, 16)),                                         # vae, ELBO
-    dict(latent_dim=4, hidden=(32,), arch="gated", objective="iwae", k=3),       # gated, IWAE
-    dict(latent_dim=3, hidden=(32,), model="vae2", latent_dim1=5),               # two stochastic layers
-    dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),              # labels in both nets
-])
+@pytest.mark.parametrize("kwargs", EVERY_KIND.values(), ids=EVERY_KIND.keys())
 def test_xla_step_is_the_graph_step(kwargs):
     """compile(xla_step=True) runs the same step: same noise, same terms, same update.
 
@@ -192,13 +188,7 @@ def test_xla_step_is_the_graph_step(kwargs):
             assert off.mean() < 0.02
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(latent_dim=4, hidden=(32,)),
-    dict(latent_dim=4, hidden=(32,), objective="iwae", k=3),
-    dict(latent_dim=4, hidden=(32,), model="ae"),
-    dict(latent_dim=3, hidden=(32,), model="vae2", latent_dim1=5),
-    dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),
-])
+@pytest.mark.parametrize("kwargs", EVERY_KIND.values(), ids=EVERY_KIND.keys())
 @pytest.mark.parametrize("xla", [True, False])
 def test_a_stack_of_batches_is_that_many_steps(kwargs, xla):
     """train_step on a stack [3, 8, ...] (compile(steps_per_call=3), make_dataset(group=3)) = three train_steps.

@@ -124,3 +124,40 @@ def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=50
     for w in written:
         print(f"tfvae: wrote {w}")
     return written
+
+
+def run_generate(load_weight_dir="better_weight", *, num=100, nrow=10, temperature=1.0, seed=None,
+                 output="samples.png", scale=2, label=None):
+    """``tfvae generate``: decodes ``num`` draws of z ~ N(0, T^2 I) into a PNG grid.
+
+    A cvae samples class ``label``, or one row per class when ``label`` is None.
+
+    Returns:
+        ``(images, seed)``.
+    """
+    import random
+
+    from tfvae import checkpoints
+
+    model, _, ckpt, _ = checkpoints.load_model(load_weight_dir)
+    if not model.can_sample:
+        raise TfvaeError(f"{ckpt} holds a plain auto-encoder (--model ae): it has no prior to sample from; "
+                         "use 'tfvae eval --save_images' for reconstructions")
+    seed = seed if seed is not None else random.randrange(2**31)
+    labels = None
+    if model.config.conditional:
+        k = model.num_classes
+        if label is not None:
+            if not 0 <= label < k:
+                raise TfvaeError(f"--label {label} is out of range: this cvae has classes 0..{k - 1}")
+            labels = [label] * num
+        else:  # one row per class
+            nrow = max(1, num // k)
+            num = nrow * k
+            labels = [c for c in range(k) for _ in range(nrow)]
+    elif label is not None:
+        raise TfvaeError("--label needs a conditional model (--model cvae); this one is unconditional")
+    images = model.sample(num, temperature=temperature, seed=seed, labels=labels).numpy()
+    viz.save_png(output, viz.make_grid(images, nrow=nrow), scale=scale)
+    print(f"tfvae: wrote {num} samples (T={temperature}, seed {seed}) from {ckpt} to {output}")
+    return images, seed

@@ -20,8 +20,8 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import viz
+    from tfvae import latent
 
-    viz.run_generate(args.load_weight_dir, num=args.num, nrow=args.nrow, temperature=args.temperature,
+    latent.run_generate(args.load_weight_dir, num=args.num, nrow=args.nrow, temperature=args.temperature,
                      seed=args.seed, output=args.output, scale=args.scale, label=args.label)
     return 0

@@ -82,13 +82,9 @@ class VAE(Trainer, keras.Model):
         self.decoder = networks.build_decoder(cfg, out_channels)
 
     # ------------------------------------------------------------ shape
-    @property
-    def latent_dim(self):
-        return self.config.latent_dim
-
-    @property
-    def num_classes(self):
-        return self.config.num_classes
+    latent_dim = property(lambda self: self.config.latent_dim)
+    num_classes = property(lambda self: self.config.num_classes)
+    example_shape = property(lambda self: self.config.input_shape)
 
     @property
     def samples_per_example(self):
@@ -99,10 +95,6 @@ class VAE(Trainer, keras.Model):
     def noise_shape(self):
         """Standard-normal numbers per example of a training step: ``(samples, width)``."""
         return self.samples_per_example, self.config.latent_dim1 + self.config.latent_dim
-
-    @property
-    def example_shape(self):
-        return self.config.input_shape
 
     can_sample = True  # has a prior to sample from
     has_likelihood_bound = True  # evaluation reports an ELBO and an importance-weighted NLL
@@ -196,18 +188,10 @@ class VAE(Trainer, keras.Model):
         return terms
 
     def compute_losses(self, x, labels=None, training=False, rows=None, eps=None):
-        """Per-example terms of a batch: the objective's ``loss``, ``reconstruction_loss``, ``kl_loss``, and ``rmse``.
+        """Per-example ``[batch]`` terms: the objective's ``loss``, ``reconstruction_loss``, ``kl_loss``, and ``rmse``.
 
-        Args:
-            x: images ``[batch, H, W, C]``.
-            labels: ``[batch]`` int labels (a cvae needs them).
-            training: passed to the networks.
-            rows: ``(offset, global_batch)`` of this replica's examples under a
-                ``tf.distribute`` strategy (passed on to ``draw_noise``).
-            eps: the step's noise from ``draw_noise`` (drawn here if ``None``).
-
-        Returns:
-            dict of ``[batch]`` tensors.
+        ``eps`` is the step's noise (``draw_noise(batch, rows)`` if None; ``rows``
+        places a replica's examples in the global batch under a strategy).
         """
         if eps is None:
             eps = self.draw_noise(tf.shape(x)[0], rows)
