@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import EVERY_KIND
+from conftest import DENSE_KINDS, EVERY_KIND
 
 from tfvae import checkpoints, losses, models
 from tfvae.engine import optim
@@ -152,7 +152,7 @@ def test_vae2_bounds_round_trip_and_training():
     assert models.VAEConfig(latent_dim=50, model="vae2", hidden=(200, 200)).hidden2 == (100, 100)
 
 
-@pytest.mark.parametrize("kwargs", EVERY_KIND.values(), ids=EVERY_KIND.keys())
+@pytest.mark.parametrize("kwargs", DENSE_KINDS.values(), ids=DENSE_KINDS.keys())
 def test_xla_step_is_the_graph_step(kwargs):
     """compile(xla_step=True) runs the same step: same noise, same terms, same update.
 
@@ -181,15 +181,17 @@ def test_xla_step_is_the_graph_step(kwargs):
             np.testing.assert_allclose(logs_xla[k], logs_tf[k], rtol=1e-4, err_msg=k)
             np.testing.assert_allclose(val_xla[k], val_tf[k], rtol=1e-4, err_msg=k)
         assert max(np.abs(a - b).max() for a, b in zip(w_tf, start_tf)) > 1e-3  # the steps moved the weights
-        off = np.concatenate([(np.abs(a - b) > 1e-5).ravel() for a, b in zip(w_tf, w_xla)])
+        off = np.concatenate([(~np.isclose(a, b, rtol=1e-4, atol=1e-5)).ravel() for a, b in zip(w_tf, w_xla)])
         if isinstance(model.optimizer, keras.optimizers.SGD):
             assert not off.any()
         else:
             assert off.mean() < 0.02
 
 
-@pytest.mark.parametrize("kwargs", EVERY_KIND.values(), ids=EVERY_KIND.keys())
-@pytest.mark.parametrize("xla", [True, False])
+@pytest.mark.parametrize("kwargs, xla", [(kw, xla) for name, kw in EVERY_KIND.items() for xla in (True, False)
+                                         if not xla or name in DENSE_KINDS],
+                         ids=[f"{name}-{'xla' if xla else 'graph'}" for name in EVERY_KIND for xla in (True, False)
+                              if not xla or name in DENSE_KINDS])
 def test_a_stack_of_batches_is_that_many_steps(kwargs, xla):
     """train_step on a stack [3, 8, ...] (compile(steps_per_call=3), make_dataset(group=3)) = three train_steps.
 
@@ -220,7 +222,7 @@ def test_a_stack_of_batches_is_that_many_steps(kwargs, xla):
     assert max(np.abs(a - b).max() for a, b in zip(w_1, start)) > 1e-3  # the steps moved the weights
     # equal but for float rounding (XLA may fuse a loop body differently), which Adam can blow up to a full
     # step for the odd element whose gradient is rounding noise (as in test_xla_step_is_the_graph_step)
-    off = np.concatenate([(np.abs(a - b) > 1e-5).ravel() for a, b in zip(w_s, w_1)])
+    off = np.concatenate([(~np.isclose(a, b, rtol=1e-4, atol=1e-5)).ravel() for a, b in zip(w_s, w_1)])
     assert off.mean() < 0.001
     # validation: a stack gives what one test_step per batch gives (the same noise), without updates
     seed, before = model.seed_generator.state.numpy(), model.get_weights()
