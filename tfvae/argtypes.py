@@ -12,24 +12,22 @@ import argparse
 import os
 
 
-def positive_int(s):
+def _int_at_least(s, low, what):
     try:
         v = int(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+        v = low - 1
+    if v < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {s!r}")
     return v
+
+
+def positive_int(s):
+    return _int_at_least(s, 1, "a positive integer")
 
 
 def nonneg_int(s):
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}")
-    return v
+    return _int_at_least(s, 0, "an integer >= 0")
 
 
 def _finite_float(s, what, ok):
