@@ -140,9 +140,14 @@ def test_lookup_order(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
+    """A wheel built from a copy of the source tree (setuptools' build/ of an earlier build can hold stale files)."""
+    import shutil
+
+    out, src = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("src") / "tfvae"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
+                                                             "runs", ".benchmarks", ".pytest_cache", "v", ".venv"))
     r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q", "-w", str(out),
-              ROOT], cwd=out, timeout=600)
+              str(src)], cwd=out, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     (whl,) = [out / f for f in os.listdir(out) if f.endswith(".whl")]
     return whl
@@ -150,6 +155,9 @@ def wheel(tmp_path_factory):
 
 def test_the_wheel_holds_the_package_and_the_weights(wheel):
     names = zipfile.ZipFile(wheel).namelist()
+    sources = {os.path.relpath(os.path.join(r, f), ROOT).replace(os.sep, "/")
+               for r, _, fs in os.walk(os.path.join(ROOT, "tfvae")) for f in fs if f.endswith(".py")}
+    assert not [n for n in names if n.endswith(".py") and n not in sources], "the wheel holds files not in tfvae/"
     for root, dirs, files in os.walk(os.path.join(ROOT, "tfvae")):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         for f in files:
