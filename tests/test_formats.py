@@ -346,6 +346,21 @@ def test_generate_exported_draws_the_same_picture_from_every_format(exported, tm
             assert np.abs(pictures[kind, fmt] - pictures[kind, "saved_model"]).max() <= 1, (kind, fmt)
 
 
+def test_generate_exported_needs_no_tensorflow_and_prints_one_line(exported, tmp_path):
+    """From a .tflite or .onnx decoder, ``tfvae generate`` imports no TensorFlow and prints only its result."""
+    paths = [str(exported["root"] / "cvae" / f"decoder{suffix}") for suffix in configs.FORMAT_SUFFIX.values()]
+    code = ("import sys; from tfvae import cli\n"
+            "for p in sys.argv[1:]:\n"
+            "    assert cli.main(['generate', '--exported', p, '--num', '10', '--label', '3', '--output', 's.png']) == 0\n"
+            "print('tensorflow imported:', 'tensorflow' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code] + paths, cwd=tmp_path, capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = (r.stdout + r.stderr).strip().splitlines()
+    assert len(lines) == 3 and all(ln.startswith("tfvae: wrote 10 samples (T=1.0, seed ") for ln in lines[:2]), lines
+    assert lines[2] == "tensorflow imported: False", lines
+
+
 def _one_line_error(capsys, argv):
     try:
         rc = cli.main(argv)
