@@ -151,8 +151,13 @@ def exported(tmp_path_factory, digits):
 def shipped(tmp_path_factory, digits, exported):
     """``tfvae export --load_weight_dir better_weight --formats all`` and the two quantized LiteRT exports."""
     root = tmp_path_factory.mktemp("shipped")
-    assert cli.main(["export", "--load_weight_dir", "better_weight", "--formats", "all",
-                     "--export_dir", str(root / "all")]) == 0
+    # the README's command, as a user runs it: ten lines of what was written, nothing on stderr
+    r = subprocess.run([sys.executable, "-m", "tfvae", "export", "--load_weight_dir", "better_weight", "--formats",
+                        "all", "--export_dir", str(root / "all")], cwd=root, capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+                           os.path.abspath(__file__)))))
+    assert r.returncode == 0 and r.stderr == "", r.stderr[-3000:]
+    assert len(r.stdout.splitlines()) == 10 and "decoder.tflite" in r.stdout and "encoder.onnx" in r.stdout
     for q in QUANTIZED_RMSE:
         assert cli.main(["export", "--load_weight_dir", "better_weight", "--formats", "litert",
                          "--litert_quantize", q, "--export_dir", str(root / q)]) == 0
@@ -391,8 +396,9 @@ def test_bad_formats_and_quantization_are_one_line(exported, tmp_path, capsys):
     model = exported["kinds"]["vae-mlp"]["model"]
     checkpoints.save(str(ckpt), model, {"model": model.config.to_dict(), "data": {"dataset": "mnist"}}, {"epoch": 1})
     base = ["export", "--load_weight_dir", str(ckpt), "--export_dir", str(tmp_path / "e")]
-    err = _one_line_error(capsys, base + ["--formats", "saved_model,tflite"])
-    assert "argument --formats: expected saved_model, litert, onnx (comma-separated) or all, got" in err
+    for bad in ("saved_model,tflite", "all,foo", ""):
+        err = _one_line_error(capsys, base + ["--formats", bad])
+        assert f"argument --formats: expected saved_model, litert, onnx (comma-separated) or all, got {bad!r}" in err
     err = _one_line_error(capsys, base + ["--litert_quantize", "int4"])
     assert "argument --litert_quantize: invalid choice" in err
     err = _one_line_error(capsys, base + ["--formats", "onnx", "--litert_quantize", "float16"])
@@ -422,5 +428,5 @@ def test_a_failed_conversion_or_missing_converter_leaves_nothing(exported, tmp_p
     monkeypatch.setitem(sys.modules, "tf2onnx", None)
     err = _one_line_error(capsys, ["export", "--load_weight_dir", "better_weight", "--formats", "all",
                                    "--export_dir", str(tmp_path / "f")])
-    assert 'needs tf2onnx' in err and 'pip install "tfvae[onnx]"' in err
+    assert "needs tf2onnx, which is not installed" in err and 'pip install "tfvae[onnx]"' in err
     assert not (tmp_path / "f").exists()

@@ -59,13 +59,11 @@ def parse_formats(value):
     """
     names = [p.strip() for p in value.split(",")] if isinstance(value, str) else [str(p) for p in value]
     names = [n for n in names if n]
-    if "all" in names:
-        names = list(EXPORT_FORMATS)
-    bad = [n for n in names if n not in EXPORT_FORMATS]
+    bad = [n for n in names if n not in EXPORT_FORMATS + ("all",)]
     if bad or not names:
         raise TfvaeError(f"--formats takes {', '.join(EXPORT_FORMATS)} (comma-separated) or all, "
                          f"got {value if isinstance(value, str) else ','.join(names)!r}")
-    return tuple(f for f in EXPORT_FORMATS if f in names)
+    return tuple(f for f in EXPORT_FORMATS if f in names or "all" in names)
 
 
 def _choice(flag, value, allowed):

@@ -50,16 +50,17 @@ def write_saved_model_metadata(saved_model_dir, meta):
 
 
 def require_converters(formats):
-    """Raises a one-line ``TfvaeError`` naming the extra when a converter of ``formats`` is not installed."""
+    """Raises a one-line ``TfvaeError`` naming the extra when a converter of ``formats`` is not installed.
+
+    Only looks for the packages (``tf2onnx`` imports TensorFlow, which must come through ``tfvae._tf``).
+    """
     if "onnx" in formats:
-        import importlib
+        import importlib.util
 
         for package in ONNX_PACKAGES:
-            try:
-                importlib.import_module(package)
-            except ImportError as e:
-                raise TfvaeError(f"--formats onnx needs {package} ({e}); install the {FORMAT_EXTRA['onnx']} extra: "
-                                 f"pip install \"tfvae[{FORMAT_EXTRA['onnx']}]\"") from None
+            if importlib.util.find_spec(package) is None:
+                raise TfvaeError(f"--formats onnx needs {package}, which is not installed; install the "
+                                 f"{FORMAT_EXTRA['onnx']} extra: pip install \"tfvae[{FORMAT_EXTRA['onnx']}]\"")
 
 
 def _cannot(fmt, name, model, error):
