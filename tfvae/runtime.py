@@ -19,7 +19,8 @@ takes and returns NumPy arrays, whatever the runtime::
 
 Inputs are converted to the declared dtype (Python lists and NumPy arrays alike);
 a missing or unknown input name, or a shape that does not fit the declared
-one, is a ``TfvaeError`` naming the input. Each runtime is imported only when
+one, is a ``TfvaeError`` naming the input. A LiteRT signature holds one interpreter: call it
+from one thread at a time (load the file once per thread). Each runtime is imported only when
 a model of its format is loaded: reading an ``.onnx`` file imports neither
 TensorFlow nor ai_edge_litert, and nothing here is imported by training.
 """
@@ -172,7 +173,10 @@ def _load_saved_model(path, threads):
 
         signatures[name] = Signature(name, inputs, sorted(fn.structured_outputs), "saved_model", run)
     meta_path = os.path.join(path, SAVED_MODEL_METADATA)
-    metadata = _parse_metadata(open(meta_path).read()) if os.path.isfile(meta_path) else {}
+    metadata = {}
+    if os.path.isfile(meta_path):
+        with open(meta_path, encoding="utf-8", errors="replace") as f:
+            metadata = _parse_metadata(f.read())
     return signatures, metadata
 
 
