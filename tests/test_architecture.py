@@ -14,11 +14,11 @@ PACKAGE = os.path.join(ROOT, "tfvae")
 # Layers, bottom first: a module imports only from its own layer or below (module level or inside a function).
 LAYERS = [
     {"tfvae.errors", "tfvae._tf", "tfvae.configs", "tfvae.argtypes"},
-    {"tfvae.io", "tfvae.losses", "tfvae.plots", "tfvae.serving_files"},
+    {"tfvae.io", "tfvae.losses", "tfvae.plots", "tfvae.serving_files", "tfvae.runtime"},
     {"tfvae.zoo", "tfvae.viz", "tfvae.engine", "tfvae.data"},
     {"tfvae.models"},
     {"tfvae.checkpoints"},
-    {"tfvae.training", "tfvae.evaluate", "tfvae.export", "tfvae.serving"},
+    {"tfvae.training", "tfvae.evaluate", "tfvae.export", "tfvae.convert", "tfvae.serving"},
     {"tfvae.latent", "tfvae.sweep"},
     {"tfvae.cli", "tfvae.__main__", "tfvae"},
 ]
@@ -123,3 +123,19 @@ def test_files_and_classes_stay_small(module):
     for node in ast.walk(ast.parse("\n".join(lines))):
         if isinstance(node, ast.ClassDef):
             assert node.end_lineno - node.lineno + 1 <= 200, f"{path}: class {node.name} is too long"
+
+
+RUNTIMES = ("ai_edge_litert", "onnxruntime", "tf2onnx", "onnx")
+
+
+def test_runtimes_and_converters_are_imported_only_where_used():
+    """LiteRT, ONNX Runtime and tf2onnx are optional extras: no module imports them at its top (training never
+    needs them), and only tfvae.runtime (running) and tfvae.convert (converting) import them at all."""
+    for m, path in MODULES.items():
+        tree = ast.parse(open(path).read())
+        top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        everywhere = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for nodes, allowed in ((top, ()), (everywhere, ("tfvae.runtime", "tfvae.convert"))):
+            names = {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names}
+            names |= {(n.module or "").split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom) and not n.level}
+            assert m in allowed or not names & set(RUNTIMES), f"{m} imports {sorted(names & set(RUNTIMES))}"

@@ -45,8 +45,13 @@ def test_everything_the_tests_import_is_in_the_test_extra():
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(ROOT, "setup.cfg"))
     test_extra = cfg["options.extras_require"]["test"]
-    for needed in ("pytest", "tensorflow-serving-api", "requests"):
+    for needed in ("pytest", "tensorflow-serving-api", "requests", "ai-edge-litert", "tf2onnx", "onnx", "onnxruntime"):
         assert needed in test_extra, f"{needed} is imported by the tests but not in the test extra"
+    extras = cfg["options.extras_require"]
+    for extra in ("serving", "litert", "onnx"):  # the tests run every format: each extra's pins are in test
+        for line in filter(None, (ln.strip() for ln in extras[extra].splitlines())):
+            assert line in test_extra.splitlines() or line in (ln.strip() for ln in test_extra.splitlines()), \
+                f"{line} ({extra} extra) is not in the test extra"
 
 
 def _run(args, cwd, env=None, timeout=300):

@@ -11,6 +11,9 @@ command creates it (outputs) or says what is missing (inputs).
 import argparse
 import os
 
+from tfvae.configs import parse_formats
+from tfvae.errors import TfvaeError
+
 
 def _int_at_least(s, low, what):
     try:
@@ -66,6 +69,14 @@ def float_list(s):
     if not v or min(v) < 0:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {s!r}")
     return v
+
+
+def export_formats(s):
+    """``--formats``: comma-separated ``saved_model``, ``litert``, ``onnx``, or ``all``."""
+    try:
+        return parse_formats(s)
+    except TfvaeError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--formats takes", "expected")) from None
 
 
 # ------------------------------------------------------------------ paths

@@ -1,14 +1,24 @@
-"""Export for TensorFlow Serving: ``tfvae export``.
+"""Export for TensorFlow Serving, LiteRT and ONNX: ``tfvae export``.
 
-A trained model becomes two versioned SavedModels that need no tfvae to run::
+A trained model becomes a decoder and an encoder that need no tfvae to run, in
+the formats ``--formats`` asks for (default ``saved_model``; ``all``)::
 
-    DIR/decoder/<version>/     z [None, latent_dim] (+ label [None] int64 for a cvae)
+    DIR/decoder/<version>/     saved_model: z [None, latent_dim] (+ label [None] int64 for a cvae)
                                -> images [None, H, W, C], decoder means in [0, 1]
-    DIR/encoder/<version>/     images [None, H, W, C] in [0, 1] (+ label)
+    DIR/encoder/<version>/     saved_model: images [None, H, W, C] in [0, 1] (+ label)
                                -> z_mean, z_log_var [None, latent_dim]
-    DIR/models.config          TF Serving model config (both models)
+    DIR/decoder.tflite, DIR/encoder.tflite   litert: the same signature (--litert_quantize)
+    DIR/decoder.onnx, DIR/encoder.onnx       onnx: the same input and output names
+    DIR/models.config          TF Serving model config (both models; when a version exists)
     DIR/batching_parameters.txt
     DIR/SERVING.md             how to serve and call them
+
+The LiteRT and ONNX files are converted from the same modules as the
+SavedModels (``tfvae.convert``). Without ``saved_model`` in ``--formats`` no
+version is written: the SavedModel the LiteRT converter reads goes to a
+temporary directory. The ``.tflite`` and ``.onnx`` files have no versions: each
+export that asks for their format replaces them (their metadata records the
+SavedModel version written with them, if any).
 
 Each SavedModel is a ``tf.Module`` holding one ``tf.function`` with an
 ``input_signature`` (calling ``model.decode`` or ``model.encode``, so it
@@ -16,17 +26,21 @@ serves exactly what the Keras model computes) and the variables of the Keras
 sub-model it reads, saved as the ``serving_default`` signature (tag
 ``serve``). A version is written into a temporary directory beside its final
 place and renamed there once both models are complete, so a server watching
-``DIR`` never loads a half-written version.
+``DIR`` never loads a half-written version; the other files are written under
+temporary names and renamed with it, so an export that fails (a converter that
+cannot take the model, a full disk) leaves nothing of itself behind.
 
 TensorFlow is imported only when an export runs: ``import tfvae.cli`` stays cheap.
 """
 
 import contextlib
 import os
+import tempfile
 
-from tfvae import io
+from tfvae import convert, io
 from tfvae.serving_files import batching_parameters, models_config, serving_readme
 from tfvae.configs import EXPORTED_MODELS as MODEL_NAMES, SIGNATURE  # noqa: F401  (defined once)
+from tfvae.configs import FORMAT_SUFFIX, LITERT_QUANTIZATIONS, parse_formats
 from tfvae.errors import TfvaeError
 
 
@@ -162,48 +176,97 @@ def choose_version(export_dir, version=None, overwrite=False):
 
 
 # ----------------------------------------------------------------- export
-def export_model(model, export_dir, version=None, overwrite=False):
-    """Writes the decoder and encoder SavedModels and the serving files.
+def portable_files(export_dir):
+    """The LiteRT and ONNX files present in ``export_dir``: ``{format: {name: path}}``."""
+    found = {}
+    for fmt, suffix in FORMAT_SUFFIX.items():
+        paths = {name: os.path.join(export_dir, name + suffix) for name in MODEL_NAMES}
+        paths = {name: p for name, p in paths.items() if os.path.isfile(p)}
+        if paths:
+            found[fmt] = paths
+    return found
+
+
+def _check_options(formats, litert_quantize):
+    if litert_quantize not in LITERT_QUANTIZATIONS:
+        raise TfvaeError(f"--litert_quantize must be one of {', '.join(LITERT_QUANTIZATIONS)}, got {litert_quantize!r}")
+    if litert_quantize != "none" and "litert" not in formats:
+        raise TfvaeError(f"--litert_quantize {litert_quantize} applies to LiteRT files only; add litert to --formats "
+                         f"(e.g. --formats {','.join(formats + ('litert',))})")
+
+
+def _write_serving_files(export_dir, model, litert_quantize):
+    """SERVING.md always; models.config and batching_parameters.txt when a SavedModel version exists."""
+    versions = existing_versions(export_dir)
+    files = {}
+    if versions:
+        files = {"models.config": models_config(export_dir), "batching_parameters.txt": batching_parameters()}
+    files["SERVING.md"] = serving_readme(export_dir, model, versions[-1] if versions else None,
+                                         portable_files(export_dir), litert_quantize)
+    written = []
+    for fname, text in files.items():
+        path = os.path.join(export_dir, fname)
+        with io.atomic_path(path) as tmp:
+            with open(tmp, "w") as f:
+                f.write(text)
+        written.append(path)
+    return written
+
+
+def export_model(model, export_dir, version=None, overwrite=False, formats=("saved_model",), litert_quantize="none"):
+    """Writes the decoder and encoder in ``formats`` and the serving files.
 
     Args:
         model: a built ``models.VAE``.
         export_dir: export root (created if missing).
-        version: version number (default: one above the highest present).
+        version: SavedModel version number (default: one above the highest present).
         overwrite: replace an existing version.
+        formats: any of ``configs.EXPORT_FORMATS`` (or their ``--formats`` text, e.g. ``"all"``).
+        litert_quantize: ``none``, ``float16`` or ``dynamic_int8`` (the ``.tflite`` files).
 
     Returns:
-        dict: ``version``, ``decoder`` and ``encoder`` (version directories),
-        ``files`` (the other files written).
+        dict: ``version`` (None without ``saved_model``), ``decoder`` and ``encoder`` (the
+        version directories, or None), ``artefacts`` (``{format: {name: path}}`` written),
+        ``files`` (the serving files written).
     """
     from tfvae._tf import tf
 
+    formats = parse_formats(formats)
+    _check_options(formats, litert_quantize)
     export_dir = os.path.abspath(export_dir)
     _check_writable(export_dir)
-    version = choose_version(export_dir, version, overwrite)
+    convert.require_converters(formats)
+    saved = "saved_model" in formats
+    version = choose_version(export_dir, version, overwrite) if saved else None
     modules = {"decoder": decoder_module(model), "encoder": encoder_module(model)}
-    targets = {name: os.path.join(export_dir, name, str(version)) for name in MODEL_NAMES}
+    paths = {fmt: {name: (os.path.join(export_dir, name, str(version)) if fmt == "saved_model"
+                          else os.path.join(export_dir, name + FORMAT_SUFFIX[fmt])) for name in MODEL_NAMES}
+             for fmt in formats}
     try:
-        # Both versions are written to temporary directories; both are renamed
-        # into place only when both saves succeeded.
+        # Everything is written under temporary names; all of it is renamed into place
+        # only when every save and conversion succeeded.
         with contextlib.ExitStack() as stack:
             for name in MODEL_NAMES:
-                tmp = stack.enter_context(io.atomic_dir(targets[name]))
-                tf.saved_model.save(modules[name], tmp, signatures={SIGNATURE: modules[name].serve})
-        files = {"models.config": models_config(export_dir),
-                 "batching_parameters.txt": batching_parameters(),
-                 "SERVING.md": serving_readme(export_dir, model, existing_versions(export_dir)[-1])}
-        written = []
-        for fname, text in files.items():
-            path = os.path.join(export_dir, fname)
-            with io.atomic_path(path) as tmp:
-                with open(tmp, "w") as f:
-                    f.write(text)
-            written.append(path)
+                meta = convert.metadata(model, name, version)
+                saved_dir = stack.enter_context(io.atomic_dir(paths["saved_model"][name]) if saved
+                                                else tempfile.TemporaryDirectory(prefix="tfvae-export-"))
+                tf.saved_model.save(modules[name], saved_dir, signatures={SIGNATURE: modules[name].serve})
+                convert.write_saved_model_metadata(saved_dir, meta)
+                if "litert" in formats:
+                    tmp = stack.enter_context(io.atomic_path(paths["litert"][name], ".tflite"))
+                    convert.write_litert(saved_dir, tmp, model, name, litert_quantize,
+                                         convert.metadata(model, name, version, litert_quantize))
+                if "onnx" in formats:
+                    tmp = stack.enter_context(io.atomic_path(paths["onnx"][name], ".onnx"))
+                    convert.write_onnx(modules[name], tmp, model, name, meta)
+        written = _write_serving_files(export_dir, model, litert_quantize if "litert" in formats else None)
     except (OSError, tf.errors.OpError) as e:
         msg = getattr(e, "strerror", None) or getattr(e, "message", None) or str(e)
         raise TfvaeError(f"--export_dir {export_dir}: cannot write the export ({str(msg).splitlines()[0][:200]}); "
                          "choose a writable directory") from None
-    return {"version": version, **targets, "files": written}
+    saved_dirs = paths.get("saved_model", {})
+    return {"version": version, "decoder": saved_dirs.get("decoder"), "encoder": saved_dirs.get("encoder"),
+            "artefacts": paths, "files": written}
 
 
 def _load(load_weight_dir):
@@ -220,29 +283,43 @@ def _load(load_weight_dir):
                          f"({str(e).splitlines()[0][:200]})") from None
 
 
-def run_export(load_weight_dir="better_weight", export_dir="exports", version=None, overwrite=False):
-    """``tfvae export``: the SavedModels and serving files of a model; prints what was written.
+def run_export(load_weight_dir="better_weight", export_dir="exports", version=None, overwrite=False,
+               formats=("saved_model",), litert_quantize="none"):
+    """``tfvae export``: the decoder and encoder in ``formats`` and the serving files; prints what was written.
 
     Args:
         load_weight_dir: a checkpoint or run directory, or a shipped weights name.
         export_dir: the export root.
-        version: version number (default: one above the highest present).
+        version: SavedModel version number (default: one above the highest present).
         overwrite: replace an existing version.
+        formats: ``saved_model``, ``litert``, ``onnx`` (any of them; ``"all"``).
+        litert_quantize: ``none``, ``float16`` or ``dynamic_int8``.
 
     Returns:
         ``export_model``'s result.
     """
+    formats = parse_formats(formats)
+    _check_options(formats, litert_quantize)
     export_dir = os.path.abspath(export_dir)
     _check_writable(export_dir)
-    choose_version(export_dir, version, overwrite)  # fail before loading TensorFlow
+    if "saved_model" in formats:
+        choose_version(export_dir, version, overwrite)  # fail before loading TensorFlow
+    convert.require_converters(formats)
     model, _, ckpt, _ = _load(load_weight_dir)
-    result = export_model(model, export_dir, version=version, overwrite=overwrite)
+    result = export_model(model, export_dir, version=version, overwrite=overwrite, formats=formats,
+                          litert_quantize=litert_quantize)
     cfg = model.config
     label = " + label" if _num_classes(model) else ""
     shape = "x".join(str(v) for v in cfg.input_shape)
-    print(f"tfvae: exported {ckpt} as version {result['version']} to {export_dir}")
-    print(f"  decoder  {result['decoder']}  (z[{cfg.latent_dim}]{label} -> images[{shape}])")
-    print(f"  encoder  {result['encoder']}  (images[{shape}]{label} -> z_mean, z_log_var[{cfg.latent_dim}])")
+    what = {"decoder": f"(z[{cfg.latent_dim}]{label} -> images[{shape}])",
+            "encoder": f"(images[{shape}]{label} -> z_mean, z_log_var[{cfg.latent_dim}])"}
+    where = f"as version {result['version']} " if result["version"] else ""
+    print(f"tfvae: exported {ckpt} {where}to {export_dir} ({', '.join(formats)})")
+    for fmt, paths in result["artefacts"].items():
+        for name, path in paths.items():
+            size = "" if fmt == "saved_model" else f"  {os.path.getsize(path) / 1e6:.2f} MB"
+            quant = f", {litert_quantize}" if fmt == "litert" and litert_quantize != "none" else ""
+            print(f"  {name}  {path}  {what[name]}{size}{quant}")
     for path in result["files"]:
         print(f"  {path}")
     return result

@@ -6,7 +6,7 @@
 
 import os
 
-from tfvae.configs import EXPORTED_MODELS as MODEL_NAMES, SIGNATURE
+from tfvae.configs import EXPORTED_MODELS as MODEL_NAMES, ONNX_OPSET, SIGNATURE
 
 REST_PORT, GRPC_PORT = 8501, 8500
 # TF Serving's server-side batching; see batching_parameters().
@@ -45,32 +45,61 @@ def batching_parameters(threads=None):
     )
 
 
-def serving_readme(export_dir, model, version):
+def serving_readme(export_dir, model, version, portable=None, litert_quantize=None):
     """``SERVING.md``: how to serve the export and call it.
 
     Args:
         export_dir: the export root (absolute).
         model: the exported model (for shapes and labels).
-        version: the highest version present (the one a server serves).
+        version: the highest SavedModel version present (the one a server serves), or None.
+        portable: the LiteRT and ONNX files present, ``{format: {name: path}}``.
+        litert_quantize: the quantization of the ``.tflite`` files if this export wrote them.
     """
     cfg = model.config
     latent, shape = cfg.latent_dim, list(cfg.input_shape)
     k = model.num_classes
     label = f", `label` int64 `[None]` (0..{k - 1})" if k else ""
-    label_row = ', "label": 0' if k else ""
-    label_col = ', "label": [0]' if k else ""
-    conf, batching = os.path.join(export_dir, "models.config"), os.path.join(export_dir, "batching_parameters.txt")
-    return f"""# Serving this export
+    portable = portable or {}
+    present = ([f"SavedModels `decoder/{version}/`, `encoder/{version}/` (tag `serve`, signature `{SIGNATURE}`)"]
+               if version else [])
+    present += [f"{FORMAT_TITLES[fmt]} " + ", ".join(f"`{os.path.basename(p)}` ({os.path.getsize(p) / 1e6:.2f} MB)"
+                                                    for p in paths.values()) for fmt, paths in portable.items()]
+    text = f"""# Serving this export
 
-Written by `tfvae export` (latest version: {version}). Both models are plain
-SavedModels (tag `serve`, signature `{SIGNATURE}`); tfvae is not needed to run them.
+Written by `tfvae export`: {"; ".join(present)}.
+tfvae is not needed to run them. Every format has the same inputs and outputs:
 
 | model | inputs | outputs |
 |---|---|---|
 | `decoder` | `z` float32 `[None, {latent}]`{label} | `images` float32 `{[None] + shape}`: decoder means in [0, 1] |
 | `encoder` | `images` float32 `{[None] + shape}` in [0, 1]{label} | `z_mean`, `z_log_var` float32 `[None, {latent}]` |
+"""
+    if version:
+        text += _tf_serving(export_dir, model, version)
+    if "litert" in portable:
+        text += _litert(export_dir, model, litert_quantize)
+    if "onnx" in portable:
+        text += _onnx(export_dir, model)
+    return text + _runtime_load(export_dir, model, version, portable)
 
-Shapes and dtypes are checked inside TensorFlow: a `z` of another width, an image of
+
+FORMAT_TITLES = {"litert": "LiteRT", "onnx": "ONNX"}
+
+
+def _z_code(model, batch=16):
+    z = f"np.random.default_rng(0).standard_normal(({batch}, {model.config.latent_dim}), np.float32)"
+    return z + (f', label=np.zeros({batch}, np.int64)' if model.num_classes else "")
+
+
+def _tf_serving(export_dir, model, version):
+    """The TF Serving, REST and client sections (SavedModels)."""
+    latent = model.config.latent_dim
+    k = model.num_classes
+    label_row = ', "label": 0' if k else ""
+    label_col = ', "label": [0]' if k else ""
+    conf, batching = os.path.join(export_dir, "models.config"), os.path.join(export_dir, "batching_parameters.txt")
+    return f"""
+Shapes and dtypes of the SavedModels are checked inside TensorFlow: a `z` of another width, an image of
 another size, or a tensor of another dtype fails with TensorFlow's `InvalidArgumentError`
 (over REST: an HTTP 400 answer `{{"error": "..."}}`; over gRPC: `INVALID_ARGUMENT`).
 Python and NumPy values passed to the signature in-process are first converted to
@@ -132,4 +161,87 @@ layer = keras.layers.TFSMLayer("{os.path.join(export_dir, "decoder", str(version
 ```
 
 Inspect: `saved_model_cli show --dir {os.path.join(export_dir, "decoder", str(version))} --all`.
+"""
+
+
+# Measured with the shipped better_weight (python bench/litert_quantize.py; bench/RESULTS.md): the decoder's
+# file size, and the RMSE of its images against the float32 Keras decoder's, both decoding the float32 encoder
+# means of the 10 000 MNIST test digits (pixels in [0, 1]); tests/test_formats.py holds them to about 2x that.
+LITERT_QUANTIZE_TABLE = """| `--litert_quantize` | decoder.tflite | encoder.tflite | decoder RMSE against float32 | largest pixel error |
+|---|---|---|---|---|
+| `none` (float32) | 2.93 MB | 4.53 MB | 8.6e-08 | 2.8e-06 |
+| `float16` | 1.47 MB | 2.27 MB | 6.4e-05 | 2.6e-03 |
+| `dynamic_int8` | 0.77 MB | 1.16 MB | 5.5e-03 | 0.25 |
+
+(The reconstruction RMSE against the digits themselves is 0.1497 in float32 and float16, 0.1500 with
+dynamic_int8 weights in both encoder and decoder.)"""
+
+
+def _litert(export_dir, model, quantize):
+    decoder = os.path.join(export_dir, "decoder.tflite")
+    how = (f"weights stored as `{quantize}` (`--litert_quantize {quantize}`)" if quantize and quantize != "none" else
+           "weights in float32 (`--litert_quantize none`)" if quantize else
+           "quantized as `runtime.load(path).metadata['litert_quantize']` says (an earlier export wrote them)")
+    return f"""
+## LiteRT: `decoder.tflite`, `encoder.tflite`
+
+Converted by TensorFlow's converter from the same functions as the SavedModels, built-in ops only,
+{how}; inputs and outputs are float32 (and int64 `label`) whatever the quantization. Run them with
+`ai_edge_litert` (`pip install ai-edge-litert`; no TensorFlow needed). The signature runner takes any
+batch size: it resizes its inputs to each call's shapes.
+
+```python
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+decode = Interpreter(model_path="{decoder}", num_threads=2).get_signature_runner("{SIGNATURE}")
+images = decode(z={_z_code(model)})["images"]
+```
+
+Without the signature runner, resize before each new batch size (the file declares a batch of 1;
+`shape_signature` has -1 there): `interpreter.resize_tensor_input(index, [n, ...])`, then
+`interpreter.allocate_tensors()`, `set_tensor`, `invoke`, `get_tensor`.
+
+Quantization, measured with the shipped `better_weight` decoder on real test digits:
+
+{LITERT_QUANTIZE_TABLE}
+"""
+
+
+def _onnx(export_dir, model):
+    decoder = os.path.join(export_dir, "decoder.onnx")
+    return f"""
+## ONNX: `decoder.onnx`, `encoder.onnx`
+
+Converted by `tf2onnx` (opset {ONNX_OPSET}) from the same functions as the SavedModels; the batch
+dimension is symbolic (any size) and a cvae's `label` stays int64. Run them with ONNX Runtime
+(`pip install onnxruntime`; no TensorFlow needed):
+
+```python
+import numpy as np, onnxruntime as ort
+decode = ort.InferenceSession("{decoder}", providers=["CPUExecutionProvider"])
+(images,) = decode.run(["images"], dict(z={_z_code(model)}))
+```
+"""
+
+
+def _runtime_load(export_dir, model, version, portable):
+    paths = ([os.path.join(export_dir, "decoder", str(version))] if version else []) + \
+        [p["decoder"] for p in portable.values() if "decoder" in p]
+    if not paths:
+        return ""
+    return f"""
+## One loader for every format (with tfvae installed)
+
+`tfvae.runtime.load(path)` picks the runtime from the path (a SavedModel directory: TensorFlow;
+`.tflite`: ai_edge_litert; `.onnx`: onnxruntime) and returns the signatures by name, each called
+with NumPy arrays by input name and returning a dict of NumPy arrays by output name:
+
+```python
+import numpy as np
+from tfvae import runtime
+decode = runtime.load("{paths[-1]}")["{SIGNATURE}"]
+images = decode(z={_z_code(model)})["images"]
+```
+
+`tfvae generate --exported {paths[-1]} --output samples.png` samples from any of them.
 """

@@ -5,9 +5,14 @@ from tfvae.argtypes import nonneg_float, output_file, positive_int, weights_dir
 
 def add_parser(sub):
     p = sub.add_parser("generate", help="decode prior samples into a PNG grid",
-                       description="Decode z ~ N(0, T^2 I) into a PNG grid of images.")
-    p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
-                   help="run dir, checkpoint dir or shipped name (tfvae weights; default better_weight)")
+                       description="Decode z ~ N(0, T^2 I) into a PNG grid of images, with the Keras model of "
+                                   "a checkpoint or with an exported decoder.")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
+                        help="run dir, checkpoint dir or shipped name (tfvae weights; default better_weight)")
+    source.add_argument("--exported", default=None, metavar="PATH",
+                        help="an exported decoder instead: DIR/decoder/N (SavedModel), DIR/decoder.tflite (LiteRT) "
+                             "or DIR/decoder.onnx (ONNX); z is drawn with NumPy")
     p.add_argument("--num", type=positive_int, default=100, help="number of samples (default 100)")
     p.add_argument("--nrow", type=positive_int, default=10, help="images per row (default 10)")
     p.add_argument("--temperature", type=nonneg_float, default=1.0, help="prior scale T (default 1.0)")
@@ -22,6 +27,10 @@ def add_parser(sub):
 def run(args):
     from tfvae import latent
 
-    latent.run_generate(args.load_weight_dir, num=args.num, nrow=args.nrow, temperature=args.temperature,
-                     seed=args.seed, output=args.output, scale=args.scale, label=args.label)
+    options = dict(num=args.num, nrow=args.nrow, temperature=args.temperature, seed=args.seed, output=args.output,
+                   scale=args.scale, label=args.label)
+    if args.exported:
+        latent.run_generate_exported(args.exported, **options)
+    else:
+        latent.run_generate(args.load_weight_dir, **options)
     return 0
