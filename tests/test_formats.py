@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from tfvae import checkpoints, cli, configs, convert, data, evaluate, export, models, runtime
+from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, runtime
 from tfvae.errors import TfvaeError
 
 KINDS = {  # vae mlp, gated, conv with batch norm, cvae, Gaussian (the rest of EVERY_KIND too)

@@ -32,7 +32,7 @@ import os
 
 import numpy as np
 
-from tfvae.configs import EXPORT_FORMATS, FORMAT_EXTRA, FORMAT_SUFFIX, SIGNATURE  # noqa: F401
+from tfvae.configs import FORMAT_EXTRA, FORMAT_SUFFIX, SIGNATURE
 from tfvae.errors import TfvaeError
 
 # What runs each format.
