@@ -77,3 +77,17 @@ EVERY_KIND = {
 # checks run over these. (Under plain SGD at lr 0.05 a conv + batch-norm + Gaussian model diverges, and the two
 # compilations diverge differently: the same before and after the redesign.)
 DENSE_KINDS = {name: kw for name, kw in EVERY_KIND.items() if kw.get("arch", "mlp") != "conv"}
+
+
+def cli_error(capsys, argv):
+    """Runs ``tfvae ARGV`` in-process; asserts exit 2 with one ``tfvae: error:`` line and returns the line."""
+    from tfvae import cli
+
+    try:
+        rc = cli.main(argv)
+    except SystemExit as e:  # a flag's value rejected by the parser
+        rc = e.code
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tfvae: error:") and "\n" not in err, err
+    return err

@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import cli_error
+
 from tfvae import checkpoints, cli, data, export, models, serving
 from tfvae.errors import TfvaeError
 
@@ -218,14 +220,7 @@ def test_failed_export_leaves_no_version(exported, tmp_path, monkeypatch):
 
 # --------------------------------------------------------------- errors
 def _one_line_error(capsys, argv):
-    try:
-        rc = cli.main(argv)
-    except SystemExit as e:  # a flag's value rejected by the parser
-        rc = e.code
-    assert rc == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("tfvae: error:") and "\n" not in err, err
-    return err
+    return cli_error(capsys, argv)
 
 
 def test_missing_or_foreign_weights(exported, tmp_path, capsys):

@@ -15,6 +15,8 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import cli_error
+
 from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, runtime
 from tfvae.errors import TfvaeError
 
@@ -367,14 +369,7 @@ def test_generate_exported_needs_no_tensorflow_and_prints_one_line(exported, tmp
 
 
 def _one_line_error(capsys, argv):
-    try:
-        rc = cli.main(argv)
-    except SystemExit as e:  # a flag's value rejected by the parser
-        rc = e.code
-    assert rc == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("tfvae: error:") and "\n" not in err, err
-    return err
+    return cli_error(capsys, argv)
 
 
 def test_generate_exported_refuses_what_it_cannot_sample(exported, tmp_path, capsys):
