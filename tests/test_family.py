@@ -41,11 +41,11 @@ CASES = {
     "gated-cvae-mnist": (["--model", "cvae", "--arch", "gated", "--dataset", "mnist", "--binarize", "dynamic"], "tfds"),
     "conv-fashion-idx": (["--arch", "conv", "--dataset", f"idx:{FASHION_IDX}"], None),
     "gauss-frey": (["--arch", "conv", "--likelihood", "gaussian", "--dataset", "freyface", "--data_dir", FREY,
-                    "--kl_warmup_epochs", "2"], None),
+                    "--kl_warmup_epochs", "2", "--upsample", "resize"], None),
     "conv-olivetti-bn": (["--arch", "conv", "--batch_norm", "--dataset", "olivetti", "--data_dir", OLIVETTI,
                           "--batch", "32"], None),
     "ae-mse-olivetti": (["--model", "ae", "--arch", "conv", "--likelihood", "mse", "--dataset", "olivetti",
-                         "--data_dir", OLIVETTI, "--batch", "32"], None),
+                         "--data_dir", OLIVETTI, "--batch", "32", "--upsample", "resize"], None),
     "cvae-folder": (["--model", "cvae", "--arch", "conv", "--dataset", "folder:{folder}"], None),
 }
 
@@ -67,6 +67,7 @@ def test_train_eval_generate(case, tmp_path, tfds_dir, digit_folder, capsys):
                      "--output", str(metrics), "--save_images"]) == 0, capsys.readouterr().err
     m = json.loads(metrics.read_text())
     assert m["model"] == cfg["model"]["model"] and 0 < m["n_examples"] <= 40
+    assert m["per_image_sd"]["rmse"] > 0 and (m["per_image_sd"]["nll"] is None) == (m["nll"] is None)
     assert np.isfinite(m["rmse"]) and np.isfinite(m["reconstruction_loss"])
     assert Image.open(tmp_path / "reconstructions.png").size[0] > 0
     # export: every model kind gets its SavedModels, with a label input for a cvae
@@ -105,6 +106,28 @@ def test_train_eval_generate(case, tmp_path, tfds_dir, digit_folder, capsys):
         assert "likelihood_note" in m and "Gaussian" in m["likelihood_note"]
 
 
+@pytest.mark.parametrize("shape", [(64, 64, 1), (28, 20, 1), (30, 30, 3)])
+def test_resize_upsampling_decoder_has_no_transposed_convs(shape):
+    import keras
+
+    from tfvae.configs import VAEConfig
+    from tfvae.models import networks
+
+    cfg = VAEConfig(input_shape=shape, arch="conv", upsample="resize", latent_dim=4, hidden=(16,))
+    dec = networks.build_decoder(cfg, 2)
+    kinds = {type(layer).__name__ for layer in dec.layers}
+    assert "Conv2DTranspose" not in kinds and {"UpSampling2D", "Conv2D"} <= kinds
+    assert dec(np.zeros((3, 4), np.float32)).shape == (3,) + shape[:2] + (2,)
+    transposed = networks.build_decoder(VAEConfig(input_shape=shape, arch="conv", latent_dim=4, hidden=(16,)), 2)
+    assert any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in transposed.layers)
+    # configs written before --upsample existed load as the transposed convolutions they were trained with
+    old = cfg.to_dict()
+    del old["upsample"]
+    assert VAEConfig.from_dict(old).upsample == "transpose"
+    with pytest.raises(TfvaeError, match="upsample"):
+        VAEConfig(arch="conv", upsample="bicubic")
+
+
 def test_olivetti_faces_are_upright_and_split_by_person():
     s = sources.load_olivetti(OLIVETTI)
     assert s["train"].images.shape == (320, 64, 64, 1) and s["test"].images.shape == (80, 64, 64, 1)
@@ -125,6 +148,24 @@ def test_freyface_shape_and_split():
     assert s["train"].images.shape == (1565, 28, 20, 1) and s["test"].images.shape == (400, 28, 20, 1)
     again = sources.load_freyface(os.path.join(FREY, "frey_rawface.mat"))
     np.testing.assert_array_equal(s["test"].images, again["test"].images)
+    # training frames in a seeded random order: the last 200 (a --validation_holdout) are not one stretch
+    # of the video, so they are no closer to each other than random frames
+    tail = s["train"].images[-200:].astype(np.float32)
+    step = np.abs(np.diff(tail, axis=0)).mean()
+    video = sources._mat_variable("freyface", FREY)[1].T.astype(np.float32)
+    assert step > 2 * np.abs(np.diff(video[-200:], axis=0)).mean()
+    every = np.concatenate([s["train"].images, s["test"].images]).reshape(1965, -1)
+    assert len(np.unique(every, axis=0)) == len(np.unique(video, axis=0))  # nothing lost or doubled
+
+
+def test_olivetti_holdout_is_one_image_of_each_person():
+    s = sources.load_olivetti(OLIVETTI)
+    train, test = s["train"], s["test"]
+    assert len(train) == 320 and len(test) == 80
+    assert sorted(train.labels[-40:]) == list(range(40)) and sorted(train.labels[-80:]) == sorted(list(range(40)) * 2)
+    assert np.bincount(test.labels).tolist() == [2] * 40 and np.bincount(train.labels).tolist() == [8] * 40
+    flat = lambda a: {im.tobytes() for im in a}  # noqa: E731
+    assert not flat(train.images) & flat(test.images)
 
 
 def test_mat_errors(tmp_path):

@@ -29,6 +29,9 @@ KINDS = {"vae": KindTraits(), "ae": KindTraits(stochastic=False), "cvae": KindTr
 MODEL_KINDS = tuple(KINDS)
 ARCHS = ("mlp", "gated", "conv")
 CONV_ARCHS = ("conv",)  # architectures with convolutions (default filters; no vae2)
+# How a conv decoder doubles its resolution: 4x4 stride-2 transposed convolutions, or nearest-neighbour
+# resizing then a 3x3 convolution (Odena et al. 2016: no checkerboard artefacts).
+UPSAMPLES = ("transpose", "resize")
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
 OBJECTIVES = ("elbo", "iwae")
 BINARIZE_MODES = ("none", "dynamic", "static")
@@ -104,6 +107,9 @@ class VAEConfig:
         conv_filters: filters of the stride-2 conv blocks (``conv`` only;
             empty = 32,64 for small images, 32,64,128,256 from 64 pixels up).
         batch_norm: batch normalisation in the conv blocks.
+        upsample: the conv decoder's upsampling, one of ``UPSAMPLES``:
+            ``transpose`` (stride-2 transposed convolutions) or ``resize``
+            (nearest-neighbour x2 then a 3x3 convolution).
         objective: ``elbo`` or ``iwae`` (Burda et al.: train on the
             importance-weighted bound with ``k`` samples per example).
         k: importance samples per example for ``objective="iwae"``.
@@ -123,6 +129,7 @@ class VAEConfig:
     num_classes: int = 0
     conv_filters: Tuple[int, ...] = ()
     batch_norm: bool = False
+    upsample: str = "transpose"
     objective: str = "elbo"
     k: int = 1
     latent_dim1: int = 0
@@ -132,7 +139,7 @@ class VAEConfig:
         self._normalise_types()
         self._check_shapes()
         for flag, allowed in (("model", MODEL_KINDS), ("arch", ARCHS), ("likelihood", LIKELIHOODS),
-                              ("objective", OBJECTIVES)):
+                              ("objective", OBJECTIVES), ("upsample", UPSAMPLES)):
             _choice(flag, getattr(self, flag), allowed)
         self._check_kind()
         if self.arch in CONV_ARCHS and not self.conv_filters:

@@ -60,7 +60,10 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
 
     Returns:
         dict with ``elbo, neg_elbo, nll, bits_per_dim, reconstruction_loss, kl, rmse,
-        active_units, n_examples, iwae_samples, latent_dim, seconds``. For an AE,
+        per_image_sd, active_units, n_examples, iwae_samples, latent_dim, seconds``;
+        ``per_image_sd`` holds the standard deviation over the images of
+        ``nll``, ``neg_elbo``, ``reconstruction_loss`` and ``rmse`` (the mean
+        over N images is uncertain by about sd / sqrt(N)). For an AE,
         which has no likelihood bound, ``elbo``, ``neg_elbo``, ``nll``,
         ``bits_per_dim`` and ``kl`` are ``None`` and ``reconstruction_loss`` is
         ``-log p(x | z)`` at the code.
@@ -88,6 +91,7 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         step = _split_over_replicas(per_example, strategy, conditional=model.config.conditional)
 
     sums = {"nll": 0.0, "rec": 0.0, "kl": 0.0, "rmse": 0.0}
+    squares = {"nll": 0.0, "neg_elbo": 0.0, "rec": 0.0, "rmse": 0.0}  # for the per-image spread
     means = []
     bar = _Progress(n) if verbose else None
     t0 = time.perf_counter()
@@ -95,8 +99,12 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         x = tf.constant(images[start : start + batch], tf.float32)
         y = None if labels is None or not model.config.conditional else tf.constant(labels[start : start + batch], tf.int32)
         out = step(x, y, tf.constant([seed, i], tf.int32))
-        for key, v in zip(("nll", "rec", "kl", "rmse"), out[:4]):
-            sums[key] += float(tf.reduce_sum(tf.cast(v, tf.float64)))
+        values = dict(zip(("nll", "rec", "kl", "rmse"), (tf.cast(v, tf.float64) for v in out[:4])))
+        values["neg_elbo"] = values["rec"] + values["kl"]
+        for key in sums:
+            sums[key] += float(tf.reduce_sum(values[key]))
+        for key in squares:
+            squares[key] += float(tf.reduce_sum(tf.square(values[key])))
         means.append(out[4].numpy())
         if bar:
             bar.update(min(start + batch, n))
@@ -104,6 +112,9 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
     z = np.concatenate(means).astype(np.float64)
     n_pixels = int(np.prod(images.shape[1:]))
     rec, kl, nll = sums["rec"] / n, sums["kl"] / n, sums["nll"] / n
+    mean = {"nll": nll, "neg_elbo": rec + kl, "rec": rec, "rmse": sums["rmse"] / n}
+    # standard deviation over the images: a mean over n images is uncertain by about sd / sqrt(n)
+    sd = {key: math.sqrt(max(0.0, squares[key] / n - mean[key] ** 2) * n / max(1, n - 1)) for key in squares}
     return {
         "n_examples": n,
         "iwae_samples": k if bound else None,
@@ -114,6 +125,8 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         "reconstruction_loss": rec,
         "kl": kl if bound else None,
         "rmse": sums["rmse"] / n,
+        "per_image_sd": {"nll": sd["nll"] if bound else None, "neg_elbo": sd["neg_elbo"] if bound else None,
+                         "reconstruction_loss": sd["rec"], "rmse": sd["rmse"]},
         "active_units": active_units(z),
         "latent_dim": int(z.shape[1]),
         "seconds": seconds,
@@ -280,7 +293,7 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
     result = {
         "dataset": dc.dataset, "split": split, "n_examples": m["n_examples"], "binarize": dc.binarize,
         "model": model.config.model, "likelihood": model.config.likelihood, "iwae_samples": m["iwae_samples"],
-        **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "rmse",
+        **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "rmse", "per_image_sd",
                              "active_units", "latent_dim", "seconds")},
         "rmse_note": "RMSE of the decoder mean given z_mean against the (binarized) input, per image, averaged",
         "weights": os.path.abspath(ckpt),

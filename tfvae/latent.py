@@ -90,7 +90,8 @@ def class_grid(model, path, per_class=10, seed=0):
                               "cvae samples: row = class, column = shared z")
 
 
-def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=5000, grid=20):
+def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=5000, grid=20,
+            data_dir: str | None = None):
     """``tfvae viz``: writes the pictures above for a trained model.
 
     Args:
@@ -99,6 +100,8 @@ def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=50
             ``./viz-NAME`` for installed weights).
         num_examples: test images to encode.
         grid: the manifold's n x n grid size.
+        data_dir: where the test images are, if not the config's (shipped
+            freyface/olivetti weights record none).
 
     Returns:
         the paths written.
@@ -110,7 +113,8 @@ def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=50
     model, config, ckpt, home = checkpoints.load_model(load_weight_dir)
     out = output_dir or zoo.writable_home(home, "viz") or os.path.join(home, "viz")
     dc = data.DataConfig.from_dict(config["data"])
-    dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0)
+    dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0,
+                             data_dir=data_dir or dc.data_dir)
     images, labels = evaluate.load_eval_images(dc, "test", num_examples)
     z = encode_means(model, images, labels)
     written = []

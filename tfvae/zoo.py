@@ -76,7 +76,17 @@ def _first_line(path):
     return ""
 
 
-HEADLINE_METRICS = ("nll", "neg_elbo", "rmse", "reconstruction_loss", "conditional_accuracy")
+# The numbers `tfvae weights` shows, by decoder: a Bernoulli model's NLL (nats, lower is better), a Gaussian
+# model's ELBO (nats of a density, higher is better); then RMSE and a cvae's conditional accuracy. Keys a model
+# lacks (an auto-encoder has no likelihood) are left out.
+HEADLINE_METRICS = {"bernoulli": ("nll", "neg_elbo"), "gaussian": ("elbo", "nll"), "mse": ()}
+ALWAYS_SHOWN = ("rmse", "conditional_accuracy")
+
+
+def headline(metrics, likelihood):
+    """The metrics worth a line for a model with this decoder likelihood, in order; None values dropped."""
+    keys = HEADLINE_METRICS.get(likelihood, ()) + ALWAYS_SHOWN
+    return {k: metrics[k] for k in keys if metrics.get(k) is not None}
 
 
 def describe(name):
@@ -92,7 +102,7 @@ def describe(name):
         "name": name, "path": path, "dataset": data.get("dataset"), "binarize": data.get("binarize"),
         "model": model.get("model", "vae"), "arch": model.get("arch", "mlp"),
         "likelihood": model.get("likelihood", "bernoulli"), "latent_dim": model.get("latent_dim"),
-        "metrics": {k: metrics[k] for k in HEADLINE_METRICS if k in metrics},
+        "metrics": headline(metrics, model.get("likelihood", "bernoulli")),
         "metrics_split": f"{metrics.get('split', '?')} {metrics.get('n_examples', '?')}, K={metrics.get('iwae_samples', '?')}"
         if metrics else "",
         "card": _first_line(os.path.join(path, "MODEL_CARD.md")),
@@ -105,7 +115,8 @@ def format_listing(entries):
         return "tfvae: no shipped weights found (the installed package has no tfvae/weights directory)"
     lines = [f"tfvae: {len(entries)} shipped weights set(s) in {os.path.dirname(entries[0]['path'])}", ""]
     for e in entries:
-        metrics = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in e["metrics"].items())
+        metrics = ", ".join(f"{k} {v:.3f}" if k in ("rmse", "conditional_accuracy") else
+                            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in e["metrics"].items())
         lines += [
             f"{e['name']}",
             f"  data     {e['dataset']}" + (f" (binarize {e['binarize']})" if e["binarize"] not in (None, "none") else ""),

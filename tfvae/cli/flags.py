@@ -46,6 +46,9 @@ def add_model_flags(p, grid=False):
                    help="filters of the stride-2 conv blocks (default 32,64; 32,64,128,256 for 64x64 and up)")
     p.add_argument("--batch_norm", action="store_const", const=True, default=None,
                    help="batch normalisation in the conv blocks")
+    p.add_argument("--upsample", choices=configs.UPSAMPLES, default=None,
+                   help="conv decoder upsampling: transpose (4x4 stride-2 transposed convolutions, default) or "
+                        "resize (nearest-neighbour x2, then a 3x3 convolution: no checkerboard artefacts)")
     p.add_argument("--objective", choices=configs.OBJECTIVES, default=None,
                    help="training objective: elbo (default) or iwae (importance-weighted bound, --k samples)")
     p.add_argument("--k", type=positive_int, default=None, help="importance samples for --objective iwae")
@@ -93,7 +96,7 @@ def add_run_flags(p):
 
 # --------------------------------------------------------- flags -> configs
 MODEL_FIELDS = ("latent_dim", "hidden", "beta", "model", "arch", "likelihood", "conv_filters", "batch_norm",
-                "objective", "k", "latent_dim1", "hidden2")
+                "upsample", "objective", "k", "latent_dim1", "hidden2")
 
 
 def model_overrides(args):

@@ -10,6 +10,9 @@ def add_parser(sub):
                    help="run dir, checkpoint dir or shipped name (tfvae weights; default better_weight)")
     p.add_argument("--output_dir", type=directory, default=None, help="where to write (default <run or weights dir>/viz)")
     p.add_argument("--num_examples", type=positive_int, default=5000, help="test examples to encode (default 5000)")
+    p.add_argument("--data_dir", default=None,
+                   help="where the test images are (default: the model's config; freyface/olivetti: the .mat file "
+                        "or its directory)")
     p.add_argument("--grid", type=positive_int, default=20, help="manifold grid size n (default 20)")
     p.set_defaults(func=run)
     return p
@@ -18,5 +21,6 @@ def add_parser(sub):
 def run(args):
     from tfvae import latent
 
-    latent.run_viz(args.load_weight_dir, output_dir=args.output_dir, num_examples=args.num_examples, grid=args.grid)
+    latent.run_viz(args.load_weight_dir, output_dir=args.output_dir, num_examples=args.num_examples, grid=args.grid,
+                   data_dir=args.data_dir)
     return 0

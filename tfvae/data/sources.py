@@ -53,14 +53,23 @@ def _mat_variable(name, data_dir):
     return path, np.asarray(mat[var])
 
 
+def _split_in_order(images, labels, train_idx, test_idx) -> dict[str, Split]:
+    """Train in the order given; test in file order (as ``split_by_index`` gives it)."""
+    test_idx = np.sort(np.asarray(test_idx))
+    train_idx = np.asarray(train_idx)
+    return {"train": Split(images[train_idx], labels[train_idx]), "test": Split(images[test_idx], labels[test_idx])}
+
+
 def load_freyface(data_dir: str | None) -> dict[str, Split]:
     """Frey Face: 1965 frames of 28 x 20, seeded 1565 / 400 split."""
     path, ff = _mat_variable("freyface", data_dir)
     if ff.ndim != 2 or ff.shape[0] != 28 * 20:
         raise TfvaeError(f"{path}: variable 'ff' has shape {ff.shape}; expected (560, N) of 28x20 frames")
     images = ff.T.reshape(-1, 28, 20, 1).astype(np.uint8)
-    test = np.random.default_rng(SPLIT_SEED).permutation(len(images))[:FREYFACE_TEST]
-    return split_by_index(images, np.zeros(len(images), np.int64), test)
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(images))
+    # The frames are a video: the training split keeps the seeded random order, so that the last N training
+    # images (--validation_holdout N) are a random sample like the test split, not the video's last seconds.
+    return _split_in_order(images, np.zeros(len(images), np.int64), order[FREYFACE_TEST:], order[:FREYFACE_TEST])
 
 
 def load_olivetti(data_dir: str | None) -> dict[str, Split]:
@@ -72,8 +81,12 @@ def load_olivetti(data_dir: str | None) -> dict[str, Split]:
     images = faces.T.reshape(-1, 64, 64).transpose(0, 2, 1)[..., None].astype(np.uint8)
     labels = np.arange(len(images), dtype=np.int64) // 10
     rng = np.random.default_rng(SPLIT_SEED)
-    test = [p * 10 + j for p in range(len(images) // 10) for j in rng.permutation(10)[:2]]
-    return split_by_index(images, labels, test)
+    ranks = [rng.permutation(10) for _ in range(len(images) // 10)]  # per person: 2 test, then 8 train
+    test = [p * 10 + j for p, r in enumerate(ranks) for j in r[:2]]
+    # Training images ordered by their rank within each person, so the last 40 (--validation_holdout 40)
+    # are one unseen image of every person, like the test split; the last 80, two of each.
+    train = [p * 10 + r[i] for i in range(2, 10) for p, r in enumerate(ranks)]
+    return _split_in_order(images, labels, train, test)
 
 
 def _list_images(root):

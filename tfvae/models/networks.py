@@ -50,6 +50,14 @@ def _conv_down(filters, batch_norm):
     return layers
 
 
+def _conv_up(filters, upsample, name):
+    """Doubles height and width: a 4x4 stride-2 transposed conv, or nearest x2 then a 3x3 conv (``resize``)."""
+    if upsample == "resize":
+        return [keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up"),
+                keras.layers.Conv2D(filters, 3, padding="same", name=name)]
+    return [keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=name)]
+
+
 class DenseArch:
     """``mlp`` (ReLU layers) or ``gated`` (gated linear units) on flattened images."""
 
@@ -77,7 +85,7 @@ class DenseArch:
 
 
 class ConvArch(DenseArch):
-    """``conv``: stride-2 4x4 convolutions down, ReLU dense layers, mirrored transposed convolutions up."""
+    """``conv``: stride-2 4x4 convolutions down, ReLU dense layers, mirrored upsampling up (transposed convs or resize + conv)."""
 
     def __init__(self):
         super().__init__(gated=False)
@@ -100,11 +108,11 @@ class ConvArch(DenseArch):
         layers = [keras.layers.Dense(h0 * w0 * f_last, activation="relu", name="dec_project"),
                   keras.layers.Reshape((h0, w0, f_last))]
         for i, f in enumerate(reversed(cfg.conv_filters[:-1])):
-            layers.append(keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", name=f"dec_deconv_{i}"))
+            layers += _conv_up(f, cfg.upsample, f"dec_deconv_{i}")
             if cfg.batch_norm:
                 layers.append(keras.layers.BatchNormalization(name=f"dec_bn_{i}"))
             layers.append(keras.layers.ReLU())
-        layers.append(keras.layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", name="dec_out"))
+        layers += _conv_up(out_channels, cfg.upsample, "dec_out")
         if (h0 * 2**n, w0 * 2**n) != (h, w):
             layers.append(keras.layers.Cropping2D(((0, h0 * 2**n - h), (0, w0 * 2**n - w))))
         return layers
