@@ -166,3 +166,23 @@ def test_bernoulli_pixels_is_bernoulli_of_the_grey_level():
     again = data.bernoulli_pixels(tf.constant(p), tf.constant([1, 2], tf.int64)).numpy()
     other = data.bernoulli_pixels(tf.constant(p), tf.constant([1, 3], tf.int64)).numpy()
     assert np.array_equal(x, again) and (x[1:255] != other[1:255]).mean() > 0.1
+
+
+def test_flip_augmentation_mirrors_about_half_the_training_images_afresh_each_pass():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (400, 6, 5, 1), dtype=np.uint8)
+    split = data.Split(images, np.arange(400, dtype=np.int64))
+    ds = data.make_dataset(split, 100, shuffle=True, seed=3, augment="flip")
+    passes = []
+    for _ in range(2):
+        x, y = (np.concatenate(a) for a in zip(*[(b[0].numpy(), b[1].numpy()) for b in ds]))
+        original = images[y].astype(np.float32) / 255
+        same = np.all(np.abs(x - original) < 1e-6, axis=(1, 2, 3))
+        mirrored = np.all(np.abs(x - original[:, :, ::-1]) < 1e-6, axis=(1, 2, 3))
+        assert np.all(same | mirrored) and 150 < mirrored.sum() < 250
+        passes.append(set(y[mirrored].tolist()))
+    assert passes[0] != passes[1]  # a fresh draw every pass
+    plain = np.concatenate([b[0].numpy() for b in data.make_dataset(split, 100, seed=3)])
+    np.testing.assert_allclose(plain, images.astype(np.float32) / 255, atol=1e-6)  # augment defaults to none
+    with pytest.raises(TfvaeError, match="augment"):
+        data.DataConfig("mnist", augment="rotate")

@@ -35,6 +35,7 @@ UPSAMPLES = ("transpose", "resize")
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
 OBJECTIVES = ("elbo", "iwae")
 BINARIZE_MODES = ("none", "dynamic", "static")
+AUGMENTATIONS = ("none", "flip")  # training images only: flip = mirrored left-right with probability 1/2
 LR_SCHEDULES = ("constant", "cosine")
 XLA_MODES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -223,6 +224,9 @@ class DataConfig:
         val_examples: if > 0, use only the first N validation examples.
         image_size: ``(H, W)`` to resize ``folder:`` images to.
         channels: 1 (gray) or 3 (RGB) for ``folder:`` images.
+        augment: ``none`` or ``flip`` (each training image mirrored
+            left-right with probability 1/2, a fresh draw every pass; faces,
+            not digits). Validation and evaluation images are never changed.
     """
 
     dataset: str = "mnist"
@@ -233,6 +237,7 @@ class DataConfig:
     val_examples: int = 0
     image_size: Optional[Tuple[int, int]] = None
     channels: int = 1
+    augment: str = "none"
 
     def __post_init__(self):
         if self.image_size is not None:
@@ -242,6 +247,7 @@ class DataConfig:
         _choice("channels", int(self.channels), (1, 3))
         self.channels = int(self.channels)
         _choice("binarize", self.binarize, BINARIZE_MODES)
+        _choice("augment", self.augment, AUGMENTATIONS)
         for flag in ("validation_holdout", "train_examples", "val_examples"):
             setattr(self, flag, _at_least(flag, getattr(self, flag), 0))
 

@@ -16,6 +16,9 @@ def add_data_flags(p):
                                                     ".mat file (or its directory) of freyface/olivetti")
     p.add_argument("--binarize", choices=configs.BINARIZE_MODES, default="none",
                    help="binarize pixels: none, dynamic (fresh draw per visit) or static (default none)")
+    p.add_argument("--augment", choices=configs.AUGMENTATIONS, default="none",
+                   help="training images only: none (default) or flip (mirrored left-right with probability 1/2, "
+                        "for faces)")
     p.add_argument("--validation_holdout", type=nonneg_int, default=0,
                    help="validate on the last N training examples instead of the test split")
     p.add_argument("--train_examples", type=nonneg_int, default=0, help="use only the first N training examples")

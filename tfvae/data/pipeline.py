@@ -60,7 +60,7 @@ def elements_per_pass(n: int, batch_size: int, group: int = 1) -> int:
 
 def make_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: int = 0, binarize: str = "none",
                  fixed_draw: bool = False, with_labels: bool = True, group: int = 1,
-                 repeat: bool = False) -> tf.data.Dataset:
+                 repeat: bool = False, augment: str = "none") -> tf.data.Dataset:
     """Builds the ``tf.data`` pipeline over an in-memory split.
 
     One pass over the data (an epoch) is: a seed for the pass -> a seeded
@@ -94,6 +94,8 @@ def make_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: 
             would be: reshuffled, redrawn), through one iterator, so that the
             pipeline is set up once per run instead of once per epoch; give
             Keras ``steps_per_epoch=elements_per_pass(...)``.
+        augment: ``flip``: mirror each image left-right with probability
+            1/2, drawn per pass like the binarization (training only).
 
     Returns:
         ``tf.data.Dataset`` of float32 images in [0, 1] (and int64 labels).
@@ -130,6 +132,9 @@ def make_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: 
             x = bernoulli_pixels(x, tf.stack([pass_seed, e[0] + 1]))
         else:
             x = tf.cast(x, tf.float32) * (1.0 / 255.0)
+        if augment == "flip":
+            mirror = tf.random.stateless_uniform(tf.shape(x)[:1], seed=tf.stack([pass_seed, -(e[0] + 1)])) < 0.5
+            x = tf.where(mirror[:, None, None, None], tf.reverse(x, axis=[2]), x)
         rows = slice(e[1], e[1] + e[2] * e[3])
         x = tf.reshape(x[rows], [e[2], e[3], *split.images.shape[1:]])
         y = tf.reshape(tf.gather(labels, index[rows]), [e[2], e[3]])

@@ -188,7 +188,8 @@ def _run(model_overrides, data_config, tc, verbose, strategy, chief):
         return model, run_dir, history
 
     train_ds = data.make_dataset(train_split, tc.batch, shuffle=True, seed=tc.seed + initial_epoch,
-                                 binarize=data_config.binarize, group=feed.steps_per_call, repeat=feed.persistent)
+                                 binarize=data_config.binarize, group=feed.steps_per_call, repeat=feed.persistent,
+                                 augment=data_config.augment)
     val_ds = data.make_dataset(val_split, tc.batch, seed=data.EVAL_BINARIZE_SEED,  # stacks: ~35 % faster
                                binarize=data_config.binarize, fixed_draw=True, group=feed.steps_per_call)
     callbacks, log_dir = _callbacks(model, config, tc, run_dir, history, best_val, val_split, data_config.binarize)
