@@ -1,0 +1,236 @@
+"""Rebuild a shipped weights set of the model zoo: train its recipe, evaluate it, draw its pictures.
+
+    python bench/zoo.py NAME [--out runs/zoo] [--skip_training]     # NAME: see RECIPES, or "all"
+
+Each recipe is the exact ``tfvae train`` command its ``weights/NAME/MODEL_CARD.md`` quotes. After training,
+the recipe's checkpoint (``best``: lowest loss on the held-out training images, never the test set; or
+``last``) is copied to ``weights/NAME/`` (config.json without the machine's data path, model.weights.h5,
+state.json), ``tfvae eval`` writes ``metrics.json`` on the full test split (K = 5000 importance samples for
+binary data, 1000 otherwise), ``tfvae generate`` and ``tfvae viz`` draw the pictures, and for the CVAE a digit
+classifier trained on the MNIST training set (tests/digits.py) measures ``conditional_accuracy``.
+``training.json`` beside them records the command, epochs and minutes. The model card itself is written by
+hand from these files.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+SHARED = os.environ.get("TFVAE_SHARED", os.path.join(ROOT, "..", "shared"))
+os.environ.setdefault("TFDS_DATA_DIR", os.path.join(SHARED, "tensorflow_datasets"))
+SHARED = os.path.normpath(SHARED)
+FREY, OLIVETTI = os.path.join(SHARED, "data", "freyface"), os.path.join(SHARED, "data", "olivetti")
+
+from tfvae import checkpoints, cli, io  # noqa: E402
+
+import zoo_cards  # noqa: E402  (bench/, on sys.path as this script's directory)
+
+MNIST = ["--dataset", "mnist", "--binarize", "dynamic", "--validation_holdout", "1000"]
+FASHION = ["--dataset", "fashion_mnist", "--binarize", "dynamic", "--validation_holdout", "1000"]
+IWAE5 = ["--objective", "iwae", "--k", "5", "--lr_schedule", "cosine"]
+FREY_FLAGS = ["--dataset", "freyface", "--likelihood", "gaussian", "--validation_holdout", "200",
+              "--lr_schedule", "cosine"]
+OLIVETTI_FLAGS = ["--dataset", "olivetti", "--arch", "conv", "--upsample", "resize", "--conv_filters", "32,64,64,64",
+                  "--hidden", "256", "--augment", "flip", "--validation_holdout", "40", "--lr_schedule", "cosine",
+                  "--batch", "20"]
+# name: train flags (besides --run_dir, --seed 0, --no_images), the budget (--minutes, else --epoch), the
+# checkpoint shipped (best on the held-out training images, or the last), the data directory of a .mat
+# dataset, and the pictures. better_weight's recipe is bench/quality.py's gated-iwae5-cosine-59k.
+RECIPES = {
+    "mnist_z2": dict(
+        title="a VAE with a 2-D latent on dynamically binarized MNIST",
+        about="Gated-MLP encoder and decoder (784→512→256→2, gated linear units) trained with the IWAE bound "
+              "(k = 5). Two latent dimensions are few for MNIST, but they can be drawn: `manifold.png` is the "
+              "whole model on one page.",
+        paper="Kingma & Welling (2014, Fig. 4) show a 2-D latent's manifold but give no test likelihood for it.",
+        flags=MNIST + ["--latent_dim", "2", "--arch", "gated"] + IWAE5, minutes=25, select="last",
+                     pictures=("samples", "manifold", "latent_scatter")),
+    "mnist_cvae": dict(
+        title="a conditional VAE (label → digit) with a 2-D latent on dynamically binarized MNIST",
+        about="MLP encoder and decoder (512, 256) with the one-hot label concatenated to the encoder's input and "
+              "to z, trained with the IWAE bound (k = 5). With only two latent dimensions there is no room for the "
+              "class in z, so the label decides the digit and z the style (`class_grid.png`). Its NLL is "
+              "−log p(x | label).",
+        paper="the seed of this package trained a CVAE with a 2-D latent; Sohn et al. (2015) introduced the model.",
+        flags=MNIST + ["--model", "cvae", "--latent_dim", "2"] + IWAE5, epochs=60, select="last",
+                       pictures=("samples", "class_grid", "manifold", "latent_scatter")),
+    "fashion_mnist": dict(
+        title="a VAE on dynamically binarized FashionMNIST",
+        about="MLP encoder and decoder (784→512→256→128→256→512→784) trained with the IWAE bound (k = 5) and a "
+              "cosine learning rate; the same network as the default `python train.py` model.",
+        flags=FASHION + IWAE5, epochs=60, select="last", pictures=("samples",)),
+    # the issue's baseline: the default model, same data flags, 10 epochs (not shipped: weights/fashion_mnist/
+    # baseline_metrics.json keeps its evaluation)
+    "fashion_mnist_10epochs": dict(
+        title="baseline", about="",
+        flags=FASHION, epochs=10, select="last", pictures=("samples",), ship=False,
+                                   baseline_of="fashion_mnist"),
+    "freyface_z2": dict(
+        title="Kingma & Welling's Frey Face VAE with a Gaussian decoder and a 2-D latent",
+        about="MLP encoder and decoder (512, 256) with a Gaussian decoder: per-pixel means and log-variances "
+              "(`--likelihood gaussian`). The 2-D latent spans pose and expression (`manifold.png`).",
+        paper="Kingma & Welling (2014, Fig. 2), the same data and decoder family: ≈ 820 nats of test ELBO at "
+              "z = 2 (read from their figure). These weights: see the ELBO above.",
+        flags=FREY_FLAGS + ["--latent_dim", "2"], minutes=6, select="best", data_dir=FREY,
+                        pictures=("samples", "manifold")),
+    "freyface_z20": dict(
+        title="Kingma & Welling's Frey Face VAE with a Gaussian decoder and a 20-D latent",
+        about="An MLP with one hidden layer of 400 units each way and a Gaussian decoder (per-pixel means and "
+              "log-variances, `--likelihood gaussian`).",
+        paper="Kingma & Welling (2014, Fig. 2): ≈ 1225 nats of test ELBO at z = 20 (read from their figure).",
+        flags=FREY_FLAGS + ["--latent_dim", "20"], epochs=1000, select="best", data_dir=FREY,
+                         pictures=("samples",)),
+    "olivetti_conv": dict(
+        title="a convolutional VAE on 64×64 Olivetti faces",
+        about="Four stride-2 4×4 convolutions down (32, 64, 64, 64 filters), a 256-unit dense layer, a 128-d "
+              "latent; the decoder mirrors it and doubles the resolution with nearest-neighbour upsampling and a "
+              "3×3 convolution (`--upsample resize`), not transposed convolutions, so its images have no "
+              "checkerboard pattern. Gaussian decoder (learned per-pixel variance).",
+        flags=OLIVETTI_FLAGS + ["--likelihood", "gaussian"], epochs=200, select="best",
+                          data_dir=OLIVETTI, pictures=("samples", "reconstructions", "interpolation")),
+    "olivetti_ae": dict(
+        title="the plain auto-encoder baseline on 64×64 Olivetti faces",
+        about="The same network as `olivetti_conv` without the sampling and the KL term (`--model ae`), "
+              "trained on squared error (`--likelihood mse`). It reconstructs better than the VAE and cannot "
+              "sample: it has no prior.",
+        flags=OLIVETTI_FLAGS + ["--model", "ae", "--likelihood", "mse"], epochs=200, select="best",
+                        data_dir=OLIVETTI, pictures=("reconstructions", "interpolation")),
+}
+
+
+def train_command(name, recipe, run_dir):
+    """The ``tfvae train`` argument list of a recipe."""
+    budget = (["--epoch", str(recipe["epochs"])] if "epochs" in recipe
+              else ["--epoch", "100000", "--minutes", str(recipe["minutes"])])
+    data_dir = ["--data_dir", recipe["data_dir"]] if "data_dir" in recipe else []
+    return ["train", "--run_dir", run_dir, "--seed", "0", "--no_images"] + budget + recipe["flags"] + data_dir
+
+
+def chosen_checkpoint(run_dir, select):
+    ckpts = os.path.join(run_dir, "checkpoints")
+    return os.path.join(ckpts, "best") if select == "best" else checkpoints.epoch_dirs(ckpts)[-1]
+
+
+def ship(source, dest):
+    """Copies a checkpoint's files into ``dest`` (replaced whole), the config without the machine's data path."""
+    tmp = dest + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for f in ("model.weights.h5", "state.json"):
+        shutil.copy2(os.path.join(source, f), tmp)
+    config = io.read_json(os.path.join(source, "config.json"))
+    config["data"]["data_dir"] = None  # a path on this machine; users pass --data_dir
+    io.write_json(os.path.join(tmp, "config.json"), config)
+    keep = [f for f in ("MODEL_CARD.md", "baseline_metrics.json") if os.path.exists(os.path.join(dest, f))]
+    for f in keep:
+        shutil.copy2(os.path.join(dest, f), tmp)
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)
+
+
+def pictures(name, recipe, dest, data_dir):
+    """The recipe's PNGs into ``dest``: samples.png from ``tfvae generate``, the rest from ``tfvae viz``/eval."""
+    wanted = recipe["pictures"]
+    if "samples" in wanted:
+        cli.main(["generate", "--load_weight_dir", dest, "--num", "100", "--nrow", "10", "--seed", "0",
+                  "--output", os.path.join(dest, "samples.png")])
+    viz_dir = dest + ".viz"
+    if set(wanted) & {"manifold", "latent_scatter", "class_grid", "interpolation"}:
+        cli.main(["viz", "--load_weight_dir", dest, "--output_dir", viz_dir] + data_dir)
+        for p in ("manifold", "latent_scatter", "class_grid", "interpolation"):
+            if p in wanted:
+                shutil.copy2(os.path.join(viz_dir, f"{p}.png"), os.path.join(dest, f"{p}.png"))
+        shutil.rmtree(viz_dir)
+
+
+def baseline_text(dest, metrics):
+    path = os.path.join(dest, "baseline_metrics.json")
+    if not os.path.exists(path):
+        return None
+    b = io.read_json(path)
+    return (f"**Baseline** (the issue's yardstick): the default model (`python train.py` flags) with the same data "
+            f"flags, 10 epochs (`python bench/zoo.py fashion_mnist_10epochs`), evaluated the same way: NLL "
+            f"{b['nll']:.2f} nats, −ELBO {b['neg_elbo']:.2f}. These weights are {b['nll'] - metrics['nll']:.2f} nats "
+            f"better (`baseline_metrics.json`).")
+
+
+def measure(name, recipe, run_dir, dest):
+    """Ships the recipe's checkpoint to ``dest``, evaluates it into metrics.json and draws its pictures."""
+    weights = chosen_checkpoint(run_dir, recipe["select"])
+    ship(weights, dest)
+    data_dir = ["--data_dir", recipe["data_dir"]] if "data_dir" in recipe else []
+    k = 5000 if "--binarize" in recipe["flags"] else 1000
+    metrics_path = os.path.join(dest, "metrics.json")
+    save = ["--save_images"] if "reconstructions" in recipe["pictures"] else []
+    if cli.main(["eval", "--load_weight_dir", dest, "--iwae_samples", str(k), "--output", metrics_path]
+                + data_dir + save):
+        sys.exit(f"zoo: error: evaluating {dest} failed")
+    metrics = io.read_json(metrics_path)
+    metrics["weights"] = f"{os.path.relpath(weights, os.path.dirname(run_dir))} (copied to weights/{name})"
+    if "class_grid" in recipe["pictures"]:  # a cvae: do its samples show the class asked for?
+        sys.path.insert(0, os.path.join(ROOT, "tests"))
+        import digits
+
+        classifier, accuracy = digits.train_digit_classifier()
+        model = checkpoints.load_model(dest)[0]
+        metrics["conditional_accuracy"] = digits.conditional_accuracy(model, classifier)
+        metrics["conditional_accuracy_note"] = (
+            f"1000 prior samples (T=1, 100 per class, seed 0) labelled by an MLP trained on the MNIST training set "
+            f"(test accuracy {accuracy:.4f}; tests/digits.py)")
+    io.write_json(metrics_path, metrics)
+    pictures(name, recipe, dest, data_dir)
+
+
+def record(name, recipe, run_dir, dest):
+    """training.json (command, epochs, minutes) and, for a shipped set, MODEL_CARD.md."""
+    history = io.read_json(os.path.join(run_dir, "history.json"))
+    weights = chosen_checkpoint(run_dir, recipe["select"])
+    shown = " ".join(train_command(name, recipe, "<run>")).replace(SHARED, "../shared")
+    rec = {"command": "tfvae " + shown, "checkpoint": recipe["select"], "epochs": len(history),
+           "checkpoint_epoch": io.read_json(os.path.join(weights, "state.json")).get("epoch"),
+           "epoch_minutes": round(sum(e["epoch_seconds"] + e.get("val_seconds", 0.0) for e in history) / 60, 2)}
+    if os.path.exists(os.path.join(run_dir, "zoo_wall.json")):
+        rec.update(io.read_json(os.path.join(run_dir, "zoo_wall.json")))
+    io.write_json(os.path.join(dest, "training.json"), rec)
+    metrics = io.read_json(os.path.join(dest, "metrics.json"))
+    if recipe.get("ship", True):
+        zoo_cards.write_card(os.path.join(dest, "MODEL_CARD.md"), name, recipe, rec, metrics,
+                             baseline_text(dest, metrics))
+    print(json.dumps({"name": name, **rec, **{k: metrics.get(k) for k in (
+        "nll", "elbo", "neg_elbo", "rmse", "conditional_accuracy", "active_units")}}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("name", choices=sorted(RECIPES) + ["all"])
+    ap.add_argument("--out", default=os.path.join("runs", "zoo"), help="where the training runs go")
+    ap.add_argument("--weights", default=os.path.join(ROOT, "weights"), help="where the sets go")
+    ap.add_argument("--skip_training", action="store_true", help="only finish a run already trained under --out")
+    ap.add_argument("--card_only", action="store_true", help="only rewrite training.json and MODEL_CARD.md")
+    args = ap.parse_args()
+    for name in sorted(RECIPES) if args.name == "all" else [args.name]:
+        recipe, run_dir = RECIPES[name], os.path.join(args.out, name)
+        shipped = recipe.get("ship", True)
+        dest = os.path.join(args.weights, name) if shipped else os.path.join(args.out, name + "-weights")
+        if not (args.skip_training or args.card_only):
+            start = time.time()
+            if cli.main(train_command(name, recipe, run_dir)):
+                sys.exit(f"zoo: error: training {name} failed")
+            io.write_json(os.path.join(run_dir, "zoo_wall.json"), {"wall_minutes": round((time.time() - start) / 60, 2)})
+        if not args.card_only:
+            measure(name, recipe, run_dir, dest)
+        if "baseline_of" in recipe:
+            home = os.path.join(args.weights, recipe["baseline_of"])
+            os.makedirs(home, exist_ok=True)
+            shutil.copy2(os.path.join(dest, "metrics.json"), os.path.join(home, "baseline_metrics.json"))
+        record(name, recipe, run_dir, dest)
+
+
+if __name__ == "__main__":
+    main()

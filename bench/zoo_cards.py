@@ -1,0 +1,95 @@
+"""MODEL_CARD.md of a zoo set, written from its recipe, training.json and metrics.json (bench/zoo.py calls it)."""
+
+
+DATA = {
+    "mnist": "MNIST from TFDS (`mnist`): 60 000 training images, of which the last 1 000 are held out to watch "
+             "the run (`--validation_holdout 1000`); the 10 000 test images are used only for the numbers below. "
+             "Dynamic binarization: a fresh Bernoulli draw of every pixel each epoch; the test set is binarized "
+             "once with NumPy (seed 4321) for evaluation.",
+    "fashion_mnist": "FashionMNIST from TFDS (`fashion_mnist`): 60 000 training images, the last 1 000 held out "
+                     "(`--validation_holdout 1000`); the 10 000 test images are used only for the numbers below. "
+                     "Dynamic binarization as for MNIST (test set binarized once, seed 4321).",
+    "freyface": "Frey Face (`frey_rawface.mat`, 1 965 frames of 28×20, grey levels scaled to [0, 1], not "
+                "binarized). Split with seed 0 (`tfvae.data.sources`): 400 random frames are the test split, the "
+                "other 1 565 train, in a seeded random order; the last 200 of those are held out as the validation "
+                "split (`--validation_holdout 200`), so they are random frames too, not the video's last seconds. "
+                "Pass `--data_dir` (the file or its directory) to `eval`, `viz` and `explore`.",
+    "olivetti": "Olivetti faces (`olivettifaces.mat`, 400 images of 64×64, 40 people × 10, grey levels in [0, 1]). "
+                "Split with seed 0 (`tfvae.data.sources`): 2 images of every person are the test split (80), 8 "
+                "train (320); of those, one image of every person (40, `--validation_holdout 40`) is held out as "
+                "the validation split, and the model was **selected on that validation split**, never on the test "
+                "images. Training images are mirrored left-right at random (`--augment flip`). Pass `--data_dir` to "
+                "`eval`, `viz` and `explore`.",
+}
+
+METRIC_ROWS = [  # key, label, format
+    ("nll", "NLL, importance-weighted (K = {k})", "{:.2f} nats"),
+    ("elbo", "ELBO", "{:.2f} nats"),
+    ("neg_elbo", "−ELBO", "{:.2f} nats"),
+    ("reconstruction_loss", "reconstruction term", "{:.2f} nats"),
+    ("kl", "KL", "{:.2f} nats"),
+    ("bits_per_dim", "bits/dim", "{:.4f}"),
+    ("rmse", "RMSE (decoder mean at z_mean vs. input)", "{:.4f}"),
+    ("conditional_accuracy", "conditional accuracy (see below)", "{:.3f}"),
+    ("active_units", "active units (Var > 0.01)", "{} of {latent}"),
+    ("seconds", "evaluation time", "{:.0f} s"),
+]
+
+
+def metrics_table(m):
+    lines = ["| metric | value |", "|---|---|"]
+    for key, label, fmt in METRIC_ROWS:
+        if m.get(key) is None or (m.get("likelihood") == "gaussian" and key in ("neg_elbo", "bits_per_dim")):
+            continue
+        lines.append(f"| {label.format(k=m.get('iwae_samples'))} | {fmt.format(m[key], latent=m.get('latent_dim'))} |")
+    return "\n".join(lines)
+
+
+def write_card(path, name, recipe, record, metrics, baseline=None):
+    """Writes ``path`` (MODEL_CARD.md) from what the recipe ran and measured."""
+    data_dir = f" --data_dir ../shared/data/{metrics['dataset']}" if metrics["dataset"] in ("freyface", "olivetti") else ""
+    k = f" --iwae_samples {metrics['iwae_samples']}" if metrics.get("iwae_samples") else ""
+    chosen = (f"the checkpoint with the lowest loss on the validation split (epoch {record['checkpoint_epoch']} of "
+              f"{record['epochs']})" if record["checkpoint"] == "best"
+              else f"the last epoch ({record['epochs']}), fixed in advance; the held-out images only watched the run")
+    wall = f"{record['wall_minutes']:.0f} minutes of wall clock" if "wall_minutes" in record else "wall clock not recorded"
+    text = [f"# {name}: {recipe['title']}", "", recipe["about"], "",
+            "## Data", "", DATA[metrics["dataset"]], "",
+            "## How it was trained", "",
+            "```bash", f"python bench/zoo.py {name}", f"# = {record['command']}", "```", "",
+            f"- Shipped weights: {chosen}.",
+            f"- Time on this 2-core CPU machine (no GPU): {wall}, {record['epoch_minutes']:.1f} minutes inside "
+            "epochs (training + validation); other training jobs shared the two cores, so a machine to itself runs "
+            "the same epochs faster. Seed 0.",
+            "", "## Evaluation", "",
+            f"`tfvae eval --load_weight_dir {name}{k}{data_dir}` on the full test split "
+            f"({metrics['n_examples']} images, seed 0):", "", metrics_table(metrics), ""]
+    if metrics.get("likelihood_note"):
+        text += [f"Note: {metrics['likelihood_note']}.", ""]
+    if baseline:
+        text += [baseline, ""]
+    if recipe.get("paper"):
+        text += ["**Reference:** " + recipe["paper"], ""]
+    if metrics.get("conditional_accuracy") is not None:
+        text += [f"Conditional accuracy: {metrics['conditional_accuracy_note']}.", ""]
+    pictures = [p for p in recipe["pictures"]]
+    text += ["## Pictures", ""] + [f"- `{p}.png`: {PICTURES[p]}" for p in pictures] + [""]
+    text += ["## Use", "", "```bash",
+             f"tfvae weights                                   # lists it with its headline metric"]
+    if "samples" in pictures:
+        text.append(f"tfvae generate --load_weight_dir {name} --output samples.png")
+    text += [f"tfvae viz --load_weight_dir {name}{data_dir}",
+             f"tfvae export --load_weight_dir {name} --export_dir export/{name}",
+             f"tfvae explore --load_weight_dir {name}", "```", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(text))
+
+
+PICTURES = {
+    "samples": "decoder means of z drawn from the prior N(0, I) (`tfvae generate --seed 0`)",
+    "manifold": "the 2-D latent decoded on a 20×20 grid through the inverse normal CDF (`tfvae viz`)",
+    "latent_scatter": "the test images' z_mean, coloured by label (`tfvae viz`)",
+    "class_grid": "one row per class, one shared z per column (`tfvae viz`)",
+    "interpolation": "decoded straight lines between the codes of test pairs (`tfvae viz`)",
+    "reconstructions": "rows of test images, each above its reconstruction from z_mean (`tfvae eval --save_images`)",
+}
