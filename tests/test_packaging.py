@@ -45,7 +45,8 @@ def test_everything_the_tests_import_is_in_the_test_extra():
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(ROOT, "setup.cfg"))
     test_extra = cfg["options.extras_require"]["test"]
-    for needed in ("pytest", "tensorflow-serving-api", "requests", "ai-edge-litert", "tf2onnx", "onnx", "onnxruntime"):
+    for needed in ("pytest", "tensorflow-serving-api", "requests", "ai-edge-litert", "tf2onnx", "onnx", "onnxruntime",
+                   "selenium"):
         assert needed in test_extra, f"{needed} is imported by the tests but not in the test extra"
     extras = cfg["options.extras_require"]
     for extra in ("serving", "litert", "onnx"):  # the tests run every format: each extra's pins are in test
