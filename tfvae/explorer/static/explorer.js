@@ -8,6 +8,7 @@
   const $ = (sel) => document.querySelector(sel);
   const E = (window.explorer = { ready: false, draws: 0, latencies: [], errors: 0, z: null, label: null, waiters: [] });
   E.nextDraw = () => new Promise((resolve) => E.waiters.push(resolve));
+  E.idle = () => !busy && !dirty;
 
   const PREDICT_TIMEOUT_MS = 20000, HEARTBEAT_MS = 3000, MAX_SLIDERS = 16, RANGE = 3, MAP_GRID = 15;
   let cfg, base, H, W, C, L, scale;
@@ -321,7 +322,7 @@
       conditional_accuracy: "conditional accuracy", bits_per_dim: "bits/dim", active_units: "active units" };
     const parts = Object.entries(cfg.metrics).map(([k, v]) =>
       `${names[k] || k} <b>${Number.isInteger(v) ? v : v.toFixed(v < 1 ? 3 : 2)}</b>`);
-    $("#metrics").innerHTML = parts.length ? `${parts.join(" · ")} <span>(${cfg.metrics_split})</span>` : "no metrics.json";
+    $("#metrics").innerHTML = parts.length ? `${parts.join(" · ")} <span>(${cfg.metrics_split})</span>` : "no metrics.json (tfvae eval writes one)";
     $("#endpoint").textContent = `${cfg.serving_url || location.origin}/v1/models/{decoder,encoder}`;
   }
   function setLabel(k) {
@@ -367,6 +368,7 @@
     $("#dims-note").textContent = ranked.note;
     buildSliders(examples.length ? ranked.score : null);
     if (L === 2) {
+      $("#latent").append($("#map-box"));  // two sliders leave the column free for the map
       $("#map-box").hidden = false;
       await buildMap();
     }
