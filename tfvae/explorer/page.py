@@ -9,7 +9,7 @@ predict requests (this server, or ``--serving_url``).
 
 import os
 
-from tfvae import checkpoints, io, zoo
+from tfvae import checkpoints, io
 from tfvae.configs import KINDS, VAEConfig
 from tfvae.errors import TfvaeError
 
@@ -22,8 +22,10 @@ CLASS_NAMES = {
     "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                       "Ankle boot"],
 }
-# Shown on the page when metrics.json has them, in this order.
-METRICS = zoo.HEADLINE_METRICS + ("kl", "bits_per_dim", "active_units")
+# Shown on the page when metrics.json has them, in this order (a Bernoulli model's NLL and -ELBO, a Gaussian
+# model's ELBO, then what every kind reports).
+METRICS = ("nll", "neg_elbo", "elbo", "rmse", "reconstruction_loss", "kl", "bits_per_dim", "active_units",
+           "conditional_accuracy")
 
 
 def _display_name(load_weight_dir, ckpt):

@@ -318,7 +318,7 @@
     const bin = cfg.binarize && cfg.binarize !== "none" ? ` (binarize ${cfg.binarize})` : "";
     $("#about").textContent = `${cfg.dataset}${bin} · ${cfg.kind}, ${cfg.arch}, ${cfg.likelihood} · latent ${L} · ` +
       `images ${H}×${W}×${C}`;
-    const names = { nll: "NLL", neg_elbo: "−ELBO", rmse: "RMSE", kl: "KL", reconstruction_loss: "reconstruction",
+    const names = { nll: "NLL", neg_elbo: "−ELBO", elbo: "ELBO", rmse: "RMSE", kl: "KL", reconstruction_loss: "reconstruction",
       conditional_accuracy: "conditional accuracy", bits_per_dim: "bits/dim", active_units: "active units" };
     const parts = Object.entries(cfg.metrics).map(([k, v]) =>
       `${names[k] || k} <b>${Number.isInteger(v) ? v : v.toFixed(v < 1 ? 3 : 2)}</b>`);
