@@ -19,7 +19,7 @@ LAYERS = [
     {"tfvae.models"},
     {"tfvae.checkpoints"},
     {"tfvae.training", "tfvae.evaluate", "tfvae.export", "tfvae.convert", "tfvae.serving"},
-    {"tfvae.latent", "tfvae.sweep"},
+    {"tfvae.latent", "tfvae.sweep", "tfvae.explorer"},
     {"tfvae.cli", "tfvae.__main__", "tfvae"},
 ]
 

@@ -39,13 +39,24 @@ def test_ci_runs_the_readme_install_and_test_commands_verbatim():
     assert ci.index(install) < ci.index(tests) == len(ci) - 1
 
 
+def test_ci_installs_chromium_and_requires_the_browser_tests():
+    """The browser tests (tests/test_explore_browser.py) skip without Chromium, except in CI."""
+    ci = _ci_lines()
+    tests = ci[-1]
+    apt = [ln for ln in ci if "apt-get install" in ln]
+    assert apt and "chromium chromium-driver" in apt[0] and "command -v chromium" in apt[0], apt
+    assert "export TFVAE_REQUIRE_BROWSER=1" in ci and ci.index(apt[0]) < ci.index("export TFVAE_REQUIRE_BROWSER=1") \
+        < ci.index(tests)
+
+
 def test_everything_the_tests_import_is_in_the_test_extra():
     import configparser
 
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(ROOT, "setup.cfg"))
     test_extra = cfg["options.extras_require"]["test"]
-    for needed in ("pytest", "tensorflow-serving-api", "requests", "ai-edge-litert", "tf2onnx", "onnx", "onnxruntime"):
+    for needed in ("pytest", "tensorflow-serving-api", "requests", "ai-edge-litert", "tf2onnx", "onnx", "onnxruntime",
+                   "selenium"):
         assert needed in test_extra, f"{needed} is imported by the tests but not in the test extra"
     extras = cfg["options.extras_require"]
     for extra in ("serving", "litert", "onnx"):  # the tests run every format: each extra's pins are in test
@@ -169,6 +180,12 @@ def test_the_wheel_holds_the_package_and_the_weights(wheel):
             if f.endswith(".py"):
                 rel = os.path.relpath(os.path.join(root, f), ROOT).replace(os.sep, "/")
                 assert rel in names, f"{rel} is missing from the wheel (add its package to setup.cfg)"
+    static = os.path.join(ROOT, "tfvae", "explorer", "static")
+    for root, _, files in os.walk(static):
+        for f in files:
+            rel = os.path.relpath(os.path.join(root, f), ROOT).replace(os.sep, "/")
+            assert rel in names, f"{rel} is missing from the wheel (add it to setup.cfg's package_data)"
+    assert {"index.html", "explorer.js", "explorer.css"} <= set(os.listdir(static))
     for name in zoo.names():
         for f in ("config.json", "model.weights.h5", "metrics.json", "MODEL_CARD.md"):
             if os.path.isfile(os.path.join(ROOT, "weights", name, f)):

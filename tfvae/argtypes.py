@@ -71,6 +71,29 @@ def float_list(s):
     return v
 
 
+def port_number(s):
+    """``--port``: 0..65535 (0: any free port)."""
+    v = _int_at_least(s, 0, "a port number 0..65535")
+    if v > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0..65535, got {s!r}")
+    return v
+
+
+def http_url(s):
+    """An ``http://`` or ``https://`` root such as ``http://localhost:8501`` (no query, no fragment)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(s.strip())
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"expected the http(s) root of TF Serving's REST API, like "
+                                         f"http://localhost:8501, got {s!r}")
+    return s.strip().rstrip("/")
+
+
 def export_formats(s):
     """``--formats``: comma-separated ``saved_model``, ``litert``, ``onnx``, or ``all``."""
     try:

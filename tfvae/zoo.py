@@ -125,5 +125,5 @@ def format_listing(entries):
             f"  card     {e['card'] or '-'}",
             "",
         ]
-    lines.append("Use one with --load_weight_dir NAME (tfvae generate, eval, viz, export, train).")
+    lines.append("Use one with --load_weight_dir NAME (tfvae generate, eval, viz, export, explore, train).")
     return "\n".join(lines)

@@ -9,10 +9,10 @@ arguments.
 import argparse
 import sys
 
-from tfvae.cli import evaluation, export, generate, serving, sweep, train, viz, weights
+from tfvae.cli import evaluation, explore, export, generate, serving, sweep, train, viz, weights
 from tfvae.errors import TfvaeError
 
-COMMANDS = (train, evaluation, generate, viz, sweep, export, serving, weights)
+COMMANDS = (train, evaluation, generate, viz, sweep, export, serving, explore, weights)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,160 @@
+"""``tfvae explore``'s server without a browser: TF Serving's REST API on the export, the page's files, its errors.
+
+The browser tests are in tests/test_explore_browser.py.
+"""
+
+import json
+import os
+import socket
+import threading
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+from conftest import cli_error
+from tfvae import checkpoints, export, runtime
+from tfvae.explorer import page, rest, server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """better_weight exported and served by the explorer's server (in a thread), with the SavedModels."""
+    export_dir = tmp_path_factory.mktemp("explore-export")
+    model = checkpoints.load_model("better_weight")[0]
+    export.export_model(model, str(export_dir), version=1)
+    httpd = server.bind("127.0.0.1", 0)
+    httpd.page = page.page_config("better_weight")
+    httpd.endpoint = rest.Endpoint.from_export(str(export_dir))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "dir": export_dir,
+               "decoder": runtime.load(str(export_dir / "decoder" / "1"))["serving_default"],
+               "encoder": runtime.load(str(export_dir / "encoder" / "1"))["serving_default"]}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+def _http(url, body=None, method=None):
+    """``(status, parsed JSON or bytes, content type)`` of one request; error statuses too."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            status, raw, kind = resp.status, resp.read(), resp.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        status, raw, kind = e.code, e.read(), e.headers.get("Content-Type", "")
+    return status, (json.loads(raw) if kind.startswith("application/json") else raw), kind
+
+
+def test_predict_rows_and_columns_answer_what_the_savedmodel_computes(served):
+    z = np.random.default_rng(0).standard_normal((3, 128)).astype(np.float32)
+    want = served["decoder"](z=z)["images"]
+    url = served["url"] + "/v1/models/decoder:predict"
+    status, rows, _ = _http(url, json.dumps({"instances": [{"z": r} for r in z.tolist()]}))
+    assert status == 200 and list(rows) == ["predictions"]
+    np.testing.assert_allclose(np.asarray(rows["predictions"]), want, atol=1e-6)
+    status, bare, _ = _http(url, json.dumps({"instances": z.tolist()}))  # one input: bare rows
+    assert status == 200 and np.allclose(bare["predictions"], want, atol=1e-6)
+    status, cols, _ = _http(served["url"] + "/v1/models/decoder/versions/1:predict", json.dumps({"inputs": {"z": z.tolist()}}))
+    assert status == 200 and list(cols) == ["outputs"] and np.allclose(cols["outputs"], want, atol=1e-6)
+
+
+def test_encoder_answers_an_object_per_row_and_per_output(served):
+    images = served["decoder"](z=np.zeros((2, 128), np.float32))["images"]
+    want = served["encoder"](images=images)
+    url = served["url"] + "/v1/models/encoder:predict"
+    status, rows, _ = _http(url, json.dumps({"instances": [{"images": im} for im in images.tolist()]}))
+    assert status == 200 and sorted(rows["predictions"][0]) == ["z_log_var", "z_mean"]
+    np.testing.assert_allclose([p["z_mean"] for p in rows["predictions"]], want["z_mean"], atol=1e-5)
+    status, cols, _ = _http(url, json.dumps({"inputs": images.tolist()}))
+    assert status == 200 and np.allclose(cols["outputs"]["z_log_var"], want["z_log_var"], atol=1e-5)
+
+
+@pytest.mark.parametrize("path, body, status, message", [
+    ("/v1/models/decoder:predict", '{"instances": [', 400, "JSON Parse error"),
+    ("/v1/models/decoder:predict", '[1, 2]', 400, "JSON object"),
+    ("/v1/models/decoder:predict", '{"z": [[0]]}', 400, "Missing 'inputs' or 'instances' key"),
+    ("/v1/models/decoder:predict", '{"instances": [[0, 1]]}', 400, "input 'z' must have shape [None, 128]"),
+    ("/v1/models/decoder:predict", '{"instances": [{"images": [0]}]}', 400, "Expecting object with the inputs z"),
+    ("/v1/models/decoder:predict", '{"inputs": {"z": [[0], [0, 1]]}}', 400, "rectangular array"),
+    ("/v1/models/decoder:predict", '{"signature_name": "nope", "instances": [[0]]}', 400, 'signature name: "nope"'),
+    ("/v1/models/nope:predict", '{"instances": [[0]]}', 404, "Servable not found for request: Latest(nope)"),
+    ("/v1/models/decoder/versions/7:predict", '{"instances": [[0]]}', 404, "Specific(decoder, 7)"),
+    ("/v1/models/decoder:explode", '{"instances": [[0]]}', 400, "Malformed request: POST"),
+    ("/v1/models/nope/metadata", None, 404, "Servable not found for request: Latest(nope)"),
+])
+def test_bad_requests_get_tf_servings_error_shape_and_status(served, path, body, status, message):
+    got, answer, kind = _http(served["url"] + path, body)
+    assert got == status and kind == "application/json", (got, answer)
+    assert list(answer) == ["error"] and message in answer["error"], answer
+
+
+def test_metadata_and_status_read_by_the_serving_clients(served, tmp_path, capsys):
+    from tfvae import serving
+
+    status, meta, _ = _http(served["url"] + "/v1/models/decoder/metadata")
+    assert status == 200 and meta["model_spec"] == {"name": "decoder", "signature_name": "", "version": "1"}
+    client = serving.RestClient(served["url"], "decoder")
+    assert serving.latent_dim_of(client.inputs(), "decoder") == 128
+    assert serving.RestClient(served["url"], "encoder").inputs()["images"]["shape"] == [-1, 28, 28, 1]
+    status, state, _ = _http(served["url"] + "/v1/models/encoder")
+    assert state["model_version_status"][0]["state"] == "AVAILABLE"
+    # tfvae sample-remote, written for TF Serving, works against the explorer's endpoint
+    images = serving.sample_remote(served["url"], num=4, seed=1, output=str(tmp_path / "s.png"))
+    assert images.shape == (4, 28, 28, 1) and (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_the_page_its_description_and_nothing_else(served):
+    status, html, kind = _http(served["url"] + "/")
+    assert status == 200 and kind.startswith("text/html") and b'<canvas id="decoded"' in html
+    for name, kind_wanted in (("explorer.js", "text/javascript"), ("explorer.css", "text/css"),
+                              ("examples/mnist.png", "image/png")):
+        status, _, kind = _http(f"{served['url']}/{name}")
+        assert status == 200 and kind.startswith(kind_wanted), name
+    status, cfg, _ = _http(served["url"] + "/explorer.json")
+    assert cfg["name"] == "better_weight" and cfg["dataset"] == "mnist" and cfg["latent_dim"] == 128
+    assert cfg["metrics"]["nll"] == pytest.approx(84.15, abs=0.01) and not cfg["conditional"]
+    assert cfg["examples"]["url"] == "examples/mnist.png" and cfg["serving_url"] == ""
+    for path in ("/../server.py", "/%2e%2e/server.py", "/nope.html"):
+        assert _http(served["url"] + path)[0] == 404, path
+
+
+def _checkpoint_dir(path, **model):
+    """A weights directory without real weights: enough for the TensorFlow-free page description."""
+    path.mkdir(parents=True)
+    (path / "model.weights.h5").write_bytes(b"")
+    config = {"model": {"input_shape": [28, 28, 1], "latent_dim": 2, **model}, "data": {"dataset": "fashion_mnist"}}
+    (path / "config.json").write_text(json.dumps(config))
+    return path
+
+
+def test_a_conditional_model_gets_its_classes(tmp_path):
+    cfg = page.page_config(str(_checkpoint_dir(tmp_path / "c", model="cvae", num_classes=10)),
+                           serving_url="http://localhost:8501/")
+    assert cfg["conditional"] and cfg["num_classes"] == 10 and cfg["class_names"][9] == "Ankle boot"
+    assert cfg["serving_url"] == "http://localhost:8501" and cfg["examples"]["url"] == "examples/fashion_mnist.png"
+    plain = page.page_config(str(_checkpoint_dir(tmp_path / "v", input_shape=[28, 20, 1])))
+    assert not plain["conditional"] and plain["class_names"] == [] and plain["examples"] is None
+    assert plain["metrics"] == {} and plain["name"] == "v"
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    err = cli_error(capsys, ["explore", "--load_weight_dir", str(tmp_path / "none"), "--no_browser"])
+    assert "no weights found" in err and "tfvae weights" in err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        err = cli_error(capsys, ["explore", "--port", str(taken.getsockname()[1]), "--no_browser"])
+    assert "the port is in use" in err and "--port 0" in err
+    err = cli_error(capsys, ["explore", "--serving_url", "localhost:8501", "--no_browser"])
+    assert "--serving_url" in err and "http://localhost:8501" in err
+    assert "0..65535" in cli_error(capsys, ["explore", "--port", "70000"])
+    err = cli_error(capsys, ["explore", "--host", "no-such-host.invalid", "--no_browser"])
+    assert "--host no-such-host.invalid" in err

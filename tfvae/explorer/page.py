@@ -1,0 +1,96 @@
+"""What the explorer's page is told about the model (``/explorer.json``), TensorFlow-free.
+
+Read from the weights' ``config.json`` and ``metrics.json`` (the files
+``tfvae weights`` and ``tfvae eval`` read and write): name, dataset, kind,
+shapes, the label classes of a conditional model, the headline metrics, the
+bundled test images that fit the model, and where the page sends its
+predict requests (this server, or ``--serving_url``).
+"""
+
+import os
+
+from tfvae import checkpoints, io
+from tfvae.configs import KINDS, VAEConfig
+from tfvae.errors import TfvaeError
+
+STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+# Bundled test images (tools/make_explorer_examples.py): a 10 x 10 grid, row k = ten test images of class k.
+EXAMPLES = {"mnist": "examples/mnist.png", "fashion_mnist": "examples/fashion_mnist.png"}
+EXAMPLE_SHAPE = [28, 28, 1]
+CLASS_NAMES = {
+    "mnist": [str(k) for k in range(10)],
+    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Ankle boot"],
+}
+# Shown on the page when metrics.json has them, in this order (a Bernoulli model's NLL and -ELBO, a Gaussian
+# model's ELBO, then what every kind reports).
+METRICS = ("nll", "neg_elbo", "elbo", "rmse", "reconstruction_loss", "kl", "bits_per_dim", "active_units",
+           "conditional_accuracy")
+
+
+def _display_name(load_weight_dir, ckpt):
+    """A shipped name as typed; a path by the name of its run (or checkpoint) directory."""
+    if os.sep not in load_weight_dir and not os.path.isabs(load_weight_dir):
+        return load_weight_dir
+    parent = os.path.dirname(os.path.abspath(ckpt))
+    return os.path.basename(os.path.dirname(parent) if os.path.basename(parent) == "checkpoints" else ckpt)
+
+
+def _metrics(ckpt):
+    """``metrics.json`` of the checkpoint, else of its run directory: (headline metrics, split note)."""
+    parent = os.path.dirname(os.path.abspath(ckpt))
+    homes = [ckpt] + ([os.path.dirname(parent)] if os.path.basename(parent) == "checkpoints" else [])
+    for home in homes:
+        path = os.path.join(home, "metrics.json")
+        if os.path.isfile(path):
+            found = io.read_json(path, expect=dict, fix="run tfvae eval again to rewrite it")
+            metrics = {k: found[k] for k in METRICS if isinstance(found.get(k), (int, float))}
+            split = (f"{found.get('split', '?')} split, {found.get('n_examples', '?')} images, "
+                     f"K={found.get('iwae_samples', '?')}")
+            return metrics, split
+    return {}, ""
+
+
+def page_config(load_weight_dir, serving_url=None):
+    """The JSON object the page starts from.
+
+    Args:
+        load_weight_dir: a checkpoint or run directory, or a shipped weights name.
+        serving_url: a TF Serving REST root the page calls (None: this server's own endpoint).
+
+    Returns:
+        dict: ``name``, ``checkpoint``, ``dataset``, ``binarize``, ``kind``, ``arch``, ``likelihood``,
+        ``latent_dim``, ``input_shape``, ``stochastic``, ``conditional``, ``num_classes``,
+        ``class_names``, ``metrics``, ``metrics_split``, ``serving_url`` ("" for this server) and
+        ``examples`` (``{"url", "per_class"}`` or None).
+    """
+    ckpt = checkpoints.resolve(load_weight_dir)
+    config = checkpoints.read_config(ckpt)
+    model, data = config["model"], config.get("data") or {}
+    kind = model.get("model", VAEConfig.model)
+    traits = KINDS.get(kind)
+    if traits is None:
+        raise TfvaeError(f"{os.path.join(ckpt, 'config.json')}: unknown model kind {kind!r} (this tfvae knows "
+                         f"{', '.join(KINDS)}); explore it with the tfvae that trained it")
+    try:
+        shape = [int(v) for v in model.get("input_shape", VAEConfig.input_shape)]
+        latent = int(model.get("latent_dim", VAEConfig.latent_dim))
+        num_classes = int(model.get("num_classes") or 0) if traits.conditional else 0
+    except (TypeError, ValueError):
+        raise TfvaeError(f"{os.path.join(ckpt, 'config.json')} has the wrong shape (input_shape, latent_dim or "
+                         "num_classes is not a number); restore it") from None
+    dataset = data.get("dataset")
+    names = CLASS_NAMES.get(dataset, [])
+    class_names = [names[k] if k < len(names) else str(k) for k in range(num_classes)]
+    examples = None
+    if dataset in EXAMPLES and shape == EXAMPLE_SHAPE and os.path.isfile(os.path.join(STATIC, EXAMPLES[dataset])):
+        examples = {"url": EXAMPLES[dataset], "per_class": 10, "class_names": CLASS_NAMES[dataset]}
+    metrics, split = _metrics(ckpt)
+    return {
+        "name": _display_name(load_weight_dir, ckpt), "checkpoint": os.path.abspath(ckpt), "dataset": dataset,
+        "binarize": data.get("binarize"), "kind": kind, "arch": model.get("arch", VAEConfig.arch),
+        "likelihood": model.get("likelihood", VAEConfig.likelihood), "latent_dim": latent, "input_shape": shape,
+        "stochastic": traits.stochastic, "conditional": traits.conditional, "num_classes": num_classes,
+        "class_names": class_names, "metrics": metrics, "metrics_split": split,
+        "serving_url": (serving_url or "").rstrip("/"), "examples": examples,
+    }
