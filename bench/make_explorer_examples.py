@@ -4,7 +4,7 @@ For MNIST and Fashion-MNIST: a 10 x 10 grid of 28 x 28 grayscale test images, ro
 first ten test images of class k (in test-set order). The explorer's page shows the first column
 as the ten pickable examples and encodes all 100 to rank the latent dimensions by activity.
 
-    python tools/make_explorer_examples.py [--shared ../shared]
+    python bench/make_explorer_examples.py [--shared ../shared]
 
 Reads the IDX files in SHARED/data/{mnist,fashion_mnist}/ (t10k-images-idx3-ubyte.gz,
 t10k-labels-idx1-ubyte.gz). Run once; the PNGs are committed.
