@@ -12,7 +12,7 @@ itself: ``performance.now()`` after ``putImageData`` minus the ``input`` event's
                                     [--screenshot docs/explorer.png]
 
 ``--url`` measures a page already served (``tfvae explore`` running elsewhere). The tests use
-``find_browser``, ``chrome``, ``start_explorer`` and ``measure`` from here (tests/test_explore_browser.py).
+``find_browser``, ``chrome``, ``start_explorer`` and ``measure`` from here (tests/explore_browser_util.py).
 Needs ``apt-get install chromium chromium-driver`` and ``pip install selenium``.
 """
 

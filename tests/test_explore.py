@@ -1,6 +1,7 @@
 """``tfvae explore``'s server without a browser: TF Serving's REST API on the export, the page's files, its errors.
 
-The browser tests are in tests/test_explore_browser.py.
+The browser tests are in tests/test_explore_browser.py (better_weight) and tests/test_explore_browser_models.py
+(the other kinds of model).
 """
 
 import json
@@ -13,7 +14,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from conftest import cli_error
+from conftest import SHARED, cli_error
 from tfvae import checkpoints, export, runtime
 from tfvae.explorer import page, rest, server
 
@@ -158,3 +159,59 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "0..65535" in cli_error(capsys, ["explore", "--port", "70000"])
     err = cli_error(capsys, ["explore", "--host", "no-such-host.invalid", "--no_browser"])
     assert "--host no-such-host.invalid" in err
+
+
+ALL_METRICS = {"split": "test", "n_examples": 400, "iwae_samples": 100, "elbo": 895.9, "neg_elbo": -895.9,
+               "nll": -918.0, "bits_per_dim": -2.4, "reconstruction_loss": -905.2, "kl": 9.2, "rmse": 0.069,
+               "active_units": 2, "conditional_accuracy": None, "seconds": 21.4}
+
+
+@pytest.mark.parametrize("model, shown", [
+    ({"likelihood": "bernoulli"}, ["nll", "neg_elbo", "rmse", "reconstruction_loss", "kl", "active_units"]),
+    ({"likelihood": "gaussian"}, ["elbo", "nll", "rmse", "reconstruction_loss", "kl", "active_units"]),
+    ({"likelihood": "mse", "model": "ae"}, ["rmse", "reconstruction_loss"]),
+])
+def test_the_page_shows_tfvae_weights_headline_metrics_for_its_likelihood(tmp_path, model, shown):
+    ckpt = _checkpoint_dir(tmp_path / "m", **model)
+    (ckpt / "metrics.json").write_text(json.dumps(ALL_METRICS))
+    cfg = page.page_config(str(ckpt))
+    assert list(cfg["metrics"]) == shown  # in the order shown: no -ELBO next to ELBO, never bits/dim
+    assert cfg["metrics_split"] == "test split, 400 images, K=100"
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """Two tiny models trained here (one epoch): Frey faces (28 x 20) with a Gaussian decoder, and an auto-encoder."""
+    import subprocess
+    import sys
+
+    work = tmp_path_factory.mktemp("explore-tiny")
+    common = ["--epoch", "1", "--train_examples", "300", "--val_examples", "60", "--hidden", "32", "--latent_dim", "2",
+              "--no_images"]
+    runs = {"faces": ["--dataset", "freyface", "--data_dir", os.path.join(SHARED, "data", "freyface"), "--likelihood",
+                      "gaussian"],
+            "ae": ["--model", "ae", "--likelihood", "mse", "--dataset", "mnist"]}
+    procs = {name: subprocess.Popen([sys.executable, "-m", "tfvae", "train", *common, *flags, "--run_dir",
+                                     str(work / name)], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+             for name, flags in runs.items()}
+    for name, proc in procs.items():
+        out = proc.communicate(timeout=600)[0]
+        assert proc.returncode == 0, out[-3000:]
+    return {name: str(work / name) for name in runs}
+
+
+@pytest.mark.parametrize("name, kind, shape", [("faces", "vae", [28, 20, 1]), ("ae", "ae", [28, 28, 1])])
+def test_a_gaussian_non_square_model_and_an_auto_encoder_are_described_and_decoded(tiny_models, tmp_path, name,
+                                                                                  kind, shape):
+    cfg = page.page_config(tiny_models[name])
+    assert cfg["kind"] == kind and cfg["input_shape"] == shape and cfg["latent_dim"] == 2
+    assert cfg["stochastic"] == (name != "ae") and (cfg["examples"] is None) == (name == "faces")  # 28 x 28 mnist: some
+    assert cfg["likelihood"] == ("gaussian" if name == "faces" else "mse")
+    endpoint = server.local_endpoint(cfg["checkpoint"], str(tmp_path))
+    status, answer = endpoint.handle("POST", "/v1/models/decoder:predict", json.dumps({"instances": [{"z": [0.5, -1]}]}))
+    assert status == 200, answer
+    image = np.asarray(answer["predictions"])
+    assert image.shape == (1, *shape) and np.isfinite(image).all()
+    status, answer = endpoint.handle("POST", "/v1/models/encoder:predict", json.dumps({"instances": image.tolist()}))
+    assert status == 200 and len(answer["predictions"][0]["z_mean"]) == 2, answer

@@ -9,7 +9,7 @@ predict requests (this server, or ``--serving_url``).
 
 import os
 
-from tfvae import checkpoints, io
+from tfvae import checkpoints, io, zoo
 from tfvae.configs import KINDS, VAEConfig
 from tfvae.errors import TfvaeError
 
@@ -22,10 +22,12 @@ CLASS_NAMES = {
     "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                       "Ankle boot"],
 }
-# Shown on the page when metrics.json has them, in this order (a Bernoulli model's NLL and -ELBO, a Gaussian
-# model's ELBO, then what every kind reports).
-METRICS = ("nll", "neg_elbo", "elbo", "rmse", "reconstruction_loss", "kl", "bits_per_dim", "active_units",
-           "conditional_accuracy")
+# Shown on the page after the headline numbers of ``tfvae weights`` (``zoo.headline``: a Bernoulli model's NLL
+# and -ELBO, a Gaussian model's ELBO and NLL, then RMSE and a cvae's conditional accuracy), when metrics.json has
+# them. KL and active units only where there is a posterior; no bits/dim (the NLL says it, and for a Gaussian
+# density it is no code length at all).
+DETAILS = ("reconstruction_loss", "kl", "active_units")
+POSTERIOR_ONLY = ("kl", "active_units")
 
 
 def _display_name(load_weight_dir, ckpt):
@@ -36,15 +38,19 @@ def _display_name(load_weight_dir, ckpt):
     return os.path.basename(os.path.dirname(parent) if os.path.basename(parent) == "checkpoints" else ckpt)
 
 
-def _metrics(ckpt):
-    """``metrics.json`` of the checkpoint, else of its run directory: (headline metrics, split note)."""
+def _metrics(ckpt, likelihood, stochastic):
+    """``metrics.json`` of the checkpoint, else of its run directory: (metrics shown, in order; split note)."""
     parent = os.path.dirname(os.path.abspath(ckpt))
     homes = [ckpt] + ([os.path.dirname(parent)] if os.path.basename(parent) == "checkpoints" else [])
     for home in homes:
         path = os.path.join(home, "metrics.json")
         if os.path.isfile(path):
             found = io.read_json(path, expect=dict, fix="run tfvae eval again to rewrite it")
-            metrics = {k: found[k] for k in METRICS if isinstance(found.get(k), (int, float))}
+            numbers = {k: v for k, v in found.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            metrics = zoo.headline(numbers, likelihood)
+            for k in DETAILS:
+                if k in numbers and k not in metrics and (stochastic or k not in POSTERIOR_ONLY):
+                    metrics[k] = numbers[k]
             split = (f"{found.get('split', '?')} split, {found.get('n_examples', '?')} images, "
                      f"K={found.get('iwae_samples', '?')}")
             return metrics, split
@@ -61,7 +67,7 @@ def page_config(load_weight_dir, serving_url=None):
     Returns:
         dict: ``name``, ``checkpoint``, ``dataset``, ``binarize``, ``kind``, ``arch``, ``likelihood``,
         ``latent_dim``, ``input_shape``, ``stochastic``, ``conditional``, ``num_classes``,
-        ``class_names``, ``metrics``, ``metrics_split``, ``serving_url`` ("" for this server) and
+        ``class_names``, ``metrics`` (name: value, in the order shown), ``metrics_split``, ``serving_url`` ("" for this server) and
         ``examples`` (``{"url", "per_class"}`` or None).
     """
     ckpt = checkpoints.resolve(load_weight_dir)
@@ -85,11 +91,12 @@ def page_config(load_weight_dir, serving_url=None):
     examples = None
     if dataset in EXAMPLES and shape == EXAMPLE_SHAPE and os.path.isfile(os.path.join(STATIC, EXAMPLES[dataset])):
         examples = {"url": EXAMPLES[dataset], "per_class": 10, "class_names": CLASS_NAMES[dataset]}
-    metrics, split = _metrics(ckpt)
+    likelihood = model.get("likelihood", VAEConfig.likelihood)
+    metrics, split = _metrics(ckpt, likelihood, traits.stochastic)
     return {
         "name": _display_name(load_weight_dir, ckpt), "checkpoint": os.path.abspath(ckpt), "dataset": dataset,
         "binarize": data.get("binarize"), "kind": kind, "arch": model.get("arch", VAEConfig.arch),
-        "likelihood": model.get("likelihood", VAEConfig.likelihood), "latent_dim": latent, "input_shape": shape,
+        "likelihood": likelihood, "latent_dim": latent, "input_shape": shape,
         "stochastic": traits.stochastic, "conditional": traits.conditional, "num_classes": num_classes,
         "class_names": class_names, "metrics": metrics, "metrics_split": split,
         "serving_url": (serving_url or "").rstrip("/"), "examples": examples,

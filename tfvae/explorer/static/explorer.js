@@ -1,6 +1,6 @@
 // tfvae explorer: moves through a VAE's latent space and draws the decoder's answer.
-// Every model call is TF Serving's REST API (POST /v1/models/<name>:predict, row format), against this
-// server or the --serving_url; /explorer.json says which, and describes the model.
+// Every model call is TF Serving's REST API (rest.js, loaded first), against this server or the
+// --serving_url; /explorer.json says which, and describes the model.
 // window.explorer exposes what tests and bench/explore_latency.py read: the z of the drawn image,
 // draw counts and the input-to-redraw latencies (ms).
 "use strict";
@@ -10,73 +10,15 @@
   E.nextDraw = () => new Promise((resolve) => E.waiters.push(resolve));
   E.idle = () => !busy && !dirty;
 
-  const PREDICT_TIMEOUT_MS = 20000, HEARTBEAT_MS = 3000, MAX_SLIDERS = 16, RANGE = 3, MAP_GRID = 15;
-  let cfg, base, H, W, C, L, scale;
+  const MAX_SLIDERS = 16, MAP_GRID = 15;
+  let RANGE = 3;  // sliders and map span ±RANGE: the prior's ±3 SD; an auto-encoder's, its encoded images'
+  let cfg, api, H, W, C, L, scale;
   let z, label = 0, dims = [], examples = [], history = [];
-  let busy = false, dirty = false, pendingSince = null, failing = null;
+  let busy = false, dirty = false, pendingSince = null;
   let mapImage = null;
-
-  // ------------------------------------------------------------------ status
-  function setStatus(text, kind) {
-    const s = $("#status");
-    s.textContent = text;
-    s.className = kind;
-  }
-  function fail(err, kind) {
-    failing = kind;
-    E.errors++;
-    const what = kind === "network" ? "The model server is not answering" : "The model server refused a request";
-    setStatus(`${what}: ${err.message}`, "error");
-  }
-  function ok() {
-    failing = null;
-    setStatus(`ready · ${cfg.serving_url ? "TF Serving at " + cfg.serving_url : "local TF Serving API"}`, "ok");
-  }
-
-  // -------------------------------------------------------------------- REST
-  class RequestError extends Error {}
-  async function call(url, body, timeout) {
-    const opts = { signal: AbortSignal.timeout(timeout) };
-    // A plain-text body keeps a cross-origin request "simple" (no CORS preflight); TF Serving reads JSON anyway.
-    if (body !== undefined) Object.assign(opts, { method: "POST", body: JSON.stringify(body) });
-    let resp, answer;
-    try {
-      resp = await fetch(url, opts);
-    } catch (e) {
-      throw new Error(e.name === "TimeoutError" ? `no answer from ${url} within ${timeout / 1000} s`
-        : `cannot reach ${url} (${e.message})`);
-    }
-    try {
-      answer = await resp.json();
-    } catch (e) {
-      throw new Error(`HTTP ${resp.status} from ${url} is not JSON`);
-    }
-    if (!resp.ok || answer.error !== undefined) throw new RequestError(`HTTP ${resp.status}: ${answer.error}`);
-    return answer;
-  }
-  async function predict(model, instances) {
-    try {
-      return (await call(`${base}/v1/models/${model}:predict`, { instances }, PREDICT_TIMEOUT_MS)).predictions;
-    } catch (e) {
-      fail(e, e instanceof RequestError ? "request" : "network");
-      throw e;
-    }
-  }
-  async function heartbeat() {
-    try {
-      await call(`${base}/v1/models/decoder`, undefined, HEARTBEAT_MS - 500);
-      if (failing === "start-failed") location.reload();
-      else if (failing === "network") ok();
-    } catch (e) {
-      if (!(e instanceof RequestError)) fail(e, "network");
-    }
-  }
 
   // ------------------------------------------------------------------ images
   const byte = (v) => (v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255));
-  const nest = (flat) => Array.from({ length: H }, (_, y) =>
-    Array.from({ length: W }, (_, x) => Array.from({ length: C }, (_, c) => flat[(y * W + x) * C + c])));
-  const decoderRow = (zs, lab) => (cfg.conditional ? { z: Array.from(zs), label: lab } : { z: Array.from(zs) });
 
   // Each pixel becomes an s x s block (nearest neighbour, exact values: the tests read them back).
   function paint(canvas, flat, s, at = [0, 0], ctx = null) {
@@ -114,7 +56,7 @@
       pendingSince = null;
       let images;
       try {
-        images = await predict("decoder", [decoderRow(zs, lab)]);
+        images = await api.predict("decoder", [api.decoderRow(zs, lab)]);
       } catch (e) {
         continue;
       }
@@ -125,7 +67,7 @@
       canvas.dataset.label = String(lab);
       E.z = zs; E.label = lab; E.draws++;
       drawMarker();
-      if (failing) ok();
+      if (api.failing) api.ok();
       E.waiters.splice(0).forEach((resolve) => resolve(E.draws));
     }
     busy = false;
@@ -174,9 +116,9 @@
   async function buildMap() {
     const rows = [], step = (2 * RANGE) / (MAP_GRID - 1);
     for (let j = 0; j < MAP_GRID; j++) {
-      for (let i = 0; i < MAP_GRID; i++) rows.push(decoderRow([-RANGE + i * step, RANGE - j * step], label));
+      for (let i = 0; i < MAP_GRID; i++) rows.push(api.decoderRow([-RANGE + i * step, RANGE - j * step], label));
     }
-    const images = await predict("decoder", rows);
+    const images = await api.predict("decoder", rows);
     const off = document.createElement("canvas");
     [off.width, off.height] = [MAP_GRID * W, MAP_GRID * H];
     const ctx = off.getContext("2d");
@@ -210,14 +152,14 @@
 
   // ---------------------------------------------------------------- encoding
   async function encode(items) {
-    const rows = items.map((it) => (cfg.conditional ? { images: nest(it.pixels), label: it.label } : { images: nest(it.pixels) }));
-    return (await predict("encoder", rows)).map((p) => Float32Array.from(p.z_mean));
+    const rows = items.map((it) => api.encoderRow(it.pixels, it.label));
+    return (await api.predict("encoder", rows)).map((p) => Float32Array.from(p.z_mean));
   }
   async function show(item) {
     const s = Math.max(1, Math.floor(140 / Math.max(H, W)));
     paint($("#input"), item.pixels, s);
     if (!item.z) [item.z] = await encode([item]);
-    const [recon] = await predict("decoder", [decoderRow(item.z, item.label)]);
+    const [recon] = await api.predict("decoder", [api.decoderRow(item.z, item.label)]);
     paint($("#recon"), recon.flat(Infinity), s);
     $("#recon").dataset.z = JSON.stringify(Array.from(item.z));
     history = [history[history.length - 1], item].filter(Boolean);
@@ -296,13 +238,14 @@
     if (examples.length) {
       const zs = await encode(examples);
       zs.forEach((zm, i) => (examples[i].z = zm));
+      if (!cfg.stochastic) RANGE = Math.max(1, Math.ceil(Math.max(...zs.map((v) => Math.max(...v.map(Math.abs))))));
       score = all.map((k) => {
         const m = zs.reduce((a, v) => a + v[k], 0) / zs.length;
         return zs.reduce((a, v) => a + (v[k] - m) ** 2, 0) / zs.length;
       });
     } else {
-      const rows = [decoderRow(new Array(L).fill(0), label)].concat(all.map((k) => decoderRow(all.map((j) => (j === k ? 2 : 0)), label)));
-      const images = (await predict("decoder", rows)).map((im) => im.flat(Infinity));
+      const rows = [api.decoderRow(new Array(L).fill(0), label)].concat(all.map((k) => api.decoderRow(all.map((j) => (j === k ? 2 : 0)), label)));
+      const images = (await api.predict("decoder", rows)).map((im) => im.flat(Infinity));
       score = all.map((k) => images[k + 1].reduce((a, v, i) => a + Math.abs(v - images[0][i]), 0));
     }
     if (L <= MAX_SLIDERS) return { dims: all, note: `all ${L} dimensions`, score };
@@ -318,10 +261,11 @@
     const bin = cfg.binarize && cfg.binarize !== "none" ? ` (binarize ${cfg.binarize})` : "";
     $("#about").textContent = `${cfg.dataset}${bin} · ${cfg.kind}, ${cfg.arch}, ${cfg.likelihood} · latent ${L} · ` +
       `images ${H}×${W}×${C}`;
+    // cfg.metrics comes in the order to show (page.py: tfvae weights' headline numbers for this likelihood first)
     const names = { nll: "NLL", neg_elbo: "−ELBO", elbo: "ELBO", rmse: "RMSE", kl: "KL", reconstruction_loss: "reconstruction",
-      conditional_accuracy: "conditional accuracy", bits_per_dim: "bits/dim", active_units: "active units" };
+      conditional_accuracy: "conditional accuracy", active_units: "active units" };
     const parts = Object.entries(cfg.metrics).map(([k, v]) =>
-      `${names[k] || k} <b>${Number.isInteger(v) ? v : v.toFixed(v < 1 ? 3 : 2)}</b>`);
+      `${names[k] || k} <b>${Number.isInteger(v) ? v : v.toFixed(Math.abs(v) < 1 ? 3 : 2)}</b>`);
     $("#metrics").innerHTML = parts.length ? `${parts.join(" · ")} <span>(${cfg.metrics_split})</span>` : "no metrics.json (tfvae eval writes one)";
     $("#endpoint").textContent = `${cfg.serving_url || location.origin}/v1/models/{decoder,encoder}`;
   }
@@ -333,10 +277,14 @@
     cfg = await (await fetch("explorer.json")).json();
     [H, W, C] = cfg.input_shape;
     L = cfg.latent_dim;
-    base = cfg.serving_url;
+    api = window.tfvaeRest.connect(cfg, E);
     scale = Math.max(1, Math.floor(336 / Math.max(H, W)));
     z = new Float32Array(L);
     describe();
+    for (const [sel, box] of [["#input", 140], ["#recon", 140], ["#interp-a", 56], ["#interp-b", 56]]) {
+      const s = Math.max(1, Math.floor(box / Math.max(H, W)));  // empty until an image is encoded: its shape
+      [$(sel).width, $(sel).height] = [W * s, H * s];
+    }
     if (cfg.conditional) {
       cfg.class_names.forEach((n, k) => $("#label").append(new Option(n, k)));
       $("#label-row").hidden = false;
@@ -353,19 +301,25 @@
       syncSliders();
       requestDecode(ev.timeStamp);
     });
+    if (!cfg.stochastic) {  // an auto-encoder: no prior to draw z from; the sliders and the encoder still work
+      $("#sample").disabled = $("#temperature").disabled = true;
+      $("#sample-note").hidden = false;
+    }
     $("#zero").addEventListener("click", () => setZ(new Float32Array(L)));
     $("#interp").addEventListener("input", onInterpolate);
-    $("#upload").addEventListener("change", () => onUpload().catch((e) => fail(e, "request")));
+    $("#upload").addEventListener("change", () => onUpload().catch((e) => api.fail(e, "request")));
     $("#map").addEventListener("click", onMapClick);
-    setStatus("loading the model…", "busy");
-    setInterval(heartbeat, HEARTBEAT_MS);
+    api.setStatus("loading the model…", "busy");
     if (cfg.examples) {
       $("#invert").checked = true;
       await loadExamples();
+    } else {
+      $("#examples").append(Object.assign(document.createElement("small"),
+        { textContent: `No bundled test images for ${cfg.dataset} (${H}×${W}): upload one.` }));
     }
     const ranked = await rankDimensions();
     dims = ranked.dims;
-    $("#dims-note").textContent = ranked.note;
+    $("#dims-note").textContent = `${ranked.note} · ±${RANGE}`;
     buildSliders(examples.length ? ranked.score : null);
     if (L === 2) {
       $("#latent").append($("#map-box"));  // two sliders leave the column free for the map
@@ -379,13 +333,14 @@
       requestDecode();
     }
     await E.nextDraw();
-    ok();
+    api.ok();
     E.ready = true;
     document.body.dataset.ready = "1";
   }
   start().catch((e) => {
+    const status = $("#status");
     // Unreachable: the heartbeat reloads the page when the server answers again.
-    if (failing === "network") failing = "start-failed";
-    else setStatus(`The explorer could not start: ${e.message}`, "error");
+    if (api && api.failing === "network") api.failing = "start-failed";
+    else [status.textContent, status.className] = [`The explorer could not start: ${e.message}`, "error"];
   });
 })();

@@ -1,0 +1,148 @@
+"""What the browser tests of ``tfvae explore`` share (tests/test_explore_browser*.py): the browser, the servers,
+reading the page's canvases and the SavedModel's own answers to check them against.
+
+Headless Chromium (Debian's chromium + chromium-driver) under selenium, driven through bench/explore_latency.py's
+helpers. Without Chromium the tests skip with one line saying how to install it; under
+``TFVAE_REQUIRE_BROWSER=1`` (.ci/run sets it) that is a failure. Screenshots go to the test's temporary
+directory and to /tmp/explore_shots/.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHOTS = os.path.join(os.environ.get("TMPDIR", "/tmp"), "explore_shots")
+EXAMPLES = os.path.join(ROOT, "tfvae", "explorer", "static", "examples", "mnist.png")
+TOLERANCE = 2 / 255
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("explore_latency", os.path.join(ROOT, "bench", "explore_latency.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _bench()
+
+
+def open_browser():
+    """Headless Chromium, or the test skips (fails under TFVAE_REQUIRE_BROWSER=1) saying what is missing."""
+    found, why = BENCH.find_browser()
+    if not found:
+        if os.environ.get("TFVAE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"TFVAE_REQUIRE_BROWSER=1 and {why}")
+        pytest.skip(why)
+    return BENCH.chrome(*found)
+
+
+def shipped(name):
+    """``weights/NAME`` of this checkout when it holds a weights set, else None."""
+    path = os.path.join(ROOT, "weights", name)
+    return path if os.path.isfile(os.path.join(path, "config.json")) else None
+
+
+def model_config(path):
+    return json.load(open(os.path.join(path, "config.json")))["model"]
+
+
+def train(run_dir, *flags):
+    """``tfvae train --no_images --run_dir RUN_DIR FLAGS`` started in a subprocess (``finish`` waits for it)."""
+    return subprocess.Popen([sys.executable, "-m", "tfvae", "train", *flags, "--no_images", "--run_dir", str(run_dir)],
+                            cwd=os.path.dirname(str(run_dir)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+def finish(proc, timeout=600):
+    out = proc.communicate(timeout=timeout)[0]
+    assert proc.returncode == 0, out[-3000:]
+
+
+def serve(weights, *flags):
+    """``tfvae explore --no_browser --port 0`` for ``weights``: ``{"proc", "url", "weights"}``."""
+    proc, url = BENCH.start_explorer(["--load_weight_dir", weights, *flags])
+    return {"proc": proc, "url": url, "weights": weights}
+
+
+_MODELS = {}
+
+
+def savedmodel(weights, name, tmp_root):
+    """The SavedModel ``tfvae export`` writes for ``weights`` (``decoder`` or ``encoder``), run by tfvae.runtime."""
+    if weights not in _MODELS:
+        from tfvae import checkpoints, export, runtime
+
+        out = os.path.join(tmp_root, f"export-{len(_MODELS)}")
+        export.export_model(checkpoints.load_model(weights)[0], out, version=1)
+        _MODELS[weights] = {n: runtime.load(os.path.join(out, n, "1"))["serving_default"] for n in ("decoder", "encoder")}
+    return _MODELS[weights][name]
+
+
+def decode(weights, tmp_root, z, label=None):
+    """The SavedModel decoder's image of ``z`` (``[H, W]``, first channel)."""
+    inputs = {"z": np.asarray([z], np.float32)}
+    if label is not None:
+        inputs["label"] = np.asarray([int(label)], np.int64)
+    return savedmodel(weights, "decoder", tmp_root)(**inputs)["images"][0, :, :, 0]
+
+
+# ------------------------------------------------------------ page helpers
+def open_page(browser, server):
+    if browser.current_url != server["url"]:
+        browser.get(server["url"])
+    BENCH.wait_ready(browser)
+
+
+READ_CANVAS = """
+const [sel, H, W] = arguments, c = document.querySelector(sel), s = c.width / W;
+const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data, out = [];
+for (let y = 0; y < H; y++) for (let x = 0; x < W; x++)
+  out.push(d[(Math.floor((y + 0.5) * s) * c.width + Math.floor((x + 0.5) * s)) * 4] / 255);
+return {pixels: out, z: c.dataset.z ? JSON.parse(c.dataset.z) : null, label: c.dataset.label || null};
+"""
+
+
+def canvas(browser, selector="#decoded", shape=(28, 28)):
+    """The canvas's image (the centre of each drawn pixel block, ``shape`` in [0, 1]), the z and label it shows."""
+    got = browser.execute_script(READ_CANVAS, selector, *shape)
+    return np.asarray(got["pixels"], np.float32).reshape(shape), got["z"], got["label"]
+
+
+def draws(browser):
+    return browser.execute_script("return window.explorer.draws")
+
+
+def settled(browser, action, timeout=60):
+    """Runs ``action()``, then waits until the page has redrawn and has no request out."""
+    before = draws(browser)
+    action()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if draws(browser) > before and browser.execute_script("return window.explorer.idle()"):
+            return
+        time.sleep(0.03)
+    raise AssertionError(f"no redraw within {timeout} s (status: {browser.find_element('id', 'status').text!r})")
+
+
+def shot(browser, tmp_path, name):
+    BENCH.screenshot(browser, str(tmp_path / name))
+    os.makedirs(SHOTS, exist_ok=True)
+    BENCH.screenshot(browser, os.path.join(SHOTS, name))
+    browser.set_window_size(1400, 1000)
+    assert (tmp_path / name).stat().st_size > 10_000
+
+
+def bundled():
+    """The bundled test digits: ``[10 classes, 10, 28, 28]`` in [0, 1]."""
+    from PIL import Image
+
+    grid = np.asarray(Image.open(EXAMPLES), np.float32) / 255
+    return grid.reshape(10, 28, 10, 28).transpose(0, 2, 1, 3)
