@@ -84,7 +84,7 @@ RECIPES = {
         about="An MLP with one hidden layer of 400 units each way and a Gaussian decoder (per-pixel means and "
               "log-variances, `--likelihood gaussian`).",
         paper="Kingma & Welling (2014, Fig. 2): ≈ 1225 nats of test ELBO at z = 20 (read from their figure).",
-        flags=FREY_FLAGS + ["--latent_dim", "20"], epochs=1000, select="best", data_dir=FREY,
+        flags=FREY_FLAGS + ["--latent_dim", "20", "--hidden", "400"], epochs=1000, select="best", data_dir=FREY,
                          pictures=("samples",)),
     "olivetti_conv": dict(
         title="a convolutional VAE on 64×64 Olivetti faces",
@@ -206,14 +206,46 @@ def record(name, recipe, run_dir, dest):
         "nll", "elbo", "neg_elbo", "rmse", "conditional_accuracy", "active_units")}}))
 
 
+HEADLINE = {"nll": "test NLL {:.2f} nats (K = {k})", "elbo": "test ELBO {:.2f} nats (K = {k})",
+            "rmse": "test RMSE {:.4f}"}
+
+
+def table(weights_root):
+    """The README's "Pretrained models" table, from each shipped set's metrics.json and training.json."""
+    rows = ["| name | what | picture | test metric | minutes | rebuild |", "|---|---|---|---|---|---|"]
+    for name in ["better_weight"] + [n for n in RECIPES if RECIPES[n].get("ship", True)]:
+        home = os.path.join(weights_root, name)
+        m = io.read_json(os.path.join(home, "metrics.json"))
+        key = "rmse" if m["nll"] is None else "elbo" if m["likelihood"] == "gaussian" else "nll"
+        metric = HEADLINE[key].format(m[key], k=m["iwae_samples"])
+        if m.get("conditional_accuracy") is not None:
+            metric += f"; {m['conditional_accuracy']:.1%} of prior samples show their class"
+        if os.path.exists(os.path.join(home, "baseline_metrics.json")):
+            base = io.read_json(os.path.join(home, "baseline_metrics.json"))
+            metric += f" (10-epoch default model: {base['nll']:.2f})"
+        rec = io.read_json(os.path.join(home, "training.json")) if name != "better_weight" else {"wall_minutes": 60}
+        picture = next(p for p in ("class_grid", "samples", "reconstructions") if os.path.exists(
+            os.path.join(home, f"{p}.png")))
+        picture = f'<img src="weights/{name}/{picture}.png" width="180" alt="{name} {picture}">'
+        what = RECIPES[name]["title"] if name in RECIPES else "gated-MLP VAE, IWAE k = 5, MNIST (dynamic binarization)"
+        command = ("`python bench/quality.py --minutes 60 --recipe gated-iwae5-cosine-59k`" if name == "better_weight"
+                   else f"`python bench/zoo.py {name}`")
+        rows.append(f"| `{name}` | {what} | {picture} | {metric} | {rec.get('wall_minutes', '?')} | {command} |")
+    return "\n".join(rows)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("name", choices=sorted(RECIPES) + ["all"])
+    ap.add_argument("name", choices=sorted(RECIPES) + ["all", "table"], help="a recipe, all of them, or 'table' "
+                    "(print the README's table of the shipped sets)")
     ap.add_argument("--out", default=os.path.join("runs", "zoo"), help="where the training runs go")
     ap.add_argument("--weights", default=os.path.join(ROOT, "weights"), help="where the sets go")
     ap.add_argument("--skip_training", action="store_true", help="only finish a run already trained under --out")
     ap.add_argument("--card_only", action="store_true", help="only rewrite training.json and MODEL_CARD.md")
     args = ap.parse_args()
+    if args.name == "table":
+        print(table(args.weights))
+        return
     for name in sorted(RECIPES) if args.name == "all" else [args.name]:
         recipe, run_dir = RECIPES[name], os.path.join(args.out, name)
         shipped = recipe.get("ship", True)

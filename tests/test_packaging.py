@@ -187,9 +187,8 @@ def test_the_wheel_holds_the_package_and_the_weights(wheel):
             assert rel in names, f"{rel} is missing from the wheel (add it to setup.cfg's package_data)"
     assert {"index.html", "explorer.js", "explorer.css"} <= set(os.listdir(static))
     for name in zoo.names():
-        for f in ("config.json", "model.weights.h5", "metrics.json", "MODEL_CARD.md"):
-            if os.path.isfile(os.path.join(ROOT, "weights", name, f)):
-                assert f"tfvae/weights/{name}/{f}" in names, f
+        for f in os.listdir(os.path.join(ROOT, "weights", name)):  # model files, metrics, card and pictures
+            assert f"tfvae/weights/{name}/{f}" in names, f"weights/{name}/{f} is missing from the wheel"
 
 
 def test_an_installed_wheel_generates_from_another_directory(wheel, tmp_path):
@@ -209,7 +208,12 @@ def test_an_installed_wheel_generates_from_another_directory(wheel, tmp_path):
                      f"{target / 'tfvae' / 'weights' / 'better_weight'} to s.png"], lines
     assert (elsewhere / "s.png").stat().st_size > 0
     listing = _run([sys.executable, "-m", "tfvae", "weights"], cwd=elsewhere, env=env)
-    assert listing.returncode == 0 and "better_weight" in listing.stdout, listing.stderr
+    assert listing.returncode == 0, listing.stderr
+    assert all(f"\n{name}\n" in listing.stdout for name in zoo.names()), listing.stdout
+    for name in [n for n in zoo.names() if n == "freyface_z2"]:  # another shipped name, from the installed package
+        r = _run([sys.executable, "-m", "tfvae", "generate", "--load_weight_dir", name, "--num", "4",
+                  "--nrow", "2", "--seed", "0", "--output", f"{name}.png"], cwd=elsewhere, env=env)
+        assert r.returncode == 0 and str(target / "tfvae" / "weights" / name) in r.stdout, r.stderr
     # eval of a shipped name writes beside the user, never into the installed package
     shipped_metrics = (target / "tfvae" / "weights" / "better_weight" / "metrics.json").read_bytes()
     ev = _run([sys.executable, "-m", "tfvae", "eval", "--num_examples", "10", "--iwae_samples", "2"],

@@ -23,7 +23,7 @@ DATA_DIRS = {"freyface": os.path.join(SHARED, "data", "freyface"), "olivetti": o
 TEST_SIZE = {"mnist": 10000, "fashion_mnist": 10000, "freyface": 400, "olivetti": 80}
 # name: the pictures it ships besides the model files
 SETS = {
-    "better_weight": (),
+    "better_weight": ("samples.png",),
     "mnist_z2": ("samples.png", "manifold.png", "latent_scatter.png"),
     "mnist_cvae": ("samples.png", "class_grid.png"),
     "fashion_mnist": ("samples.png",),
