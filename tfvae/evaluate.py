@@ -19,6 +19,7 @@ from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 import numpy as np
 
+from tfvae.configs import CONV_ARCHS
 from tfvae.errors import TfvaeError
 
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -40,6 +41,18 @@ def _noise(model, k, seed, b, rows=None):
     return tf.random.stateless_normal(tf.stack([n, k, width]), seed=seed)[offset : offset + b]
 
 
+# Decoder work per evaluation step: 20 000 decodes of a 28 x 28 image (K = 5000: 4 MNIST images per step), as
+# pixels, so that a 64 x 64 image gets proportionally fewer; a conv decoder holds filters per pixel, 8x less.
+DECODE_PIXELS_PER_STEP = 20000 * 28 * 28
+CONV_SHARE = 8
+
+
+def default_batch(config, k):
+    """Images per evaluation step with ``k`` importance samples each, sized to bound the decoder's memory."""
+    pixels = DECODE_PIXELS_PER_STEP // (CONV_SHARE if config.arch in CONV_ARCHS else 1)
+    return max(1, pixels // (math.prod(config.input_shape) * int(k)))
+
+
 def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, labels=None, strategy=None):
     """Evaluates a model over every image given.
 
@@ -47,7 +60,8 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         model: a trained VAE / CVAE / AE.
         images: float32 array ``[N, H, W, C]`` in [0, 1] (binarized as in training).
         iwae_samples: K importance samples per image.
-        batch: images per step (default: about 20000 / K rows of decoder work per step).
+        batch: images per step (default ``default_batch``: about 20000 / K
+            MNIST-sized decodes per step, fewer for larger images and conv nets).
         seed: seed of the importance samples (numbers repeat for the same seed).
         verbose: show progress with ETA.
         labels: ``[N]`` int labels (a cvae needs them).
@@ -74,7 +88,7 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
     if model.config.conditional and labels is None:
         raise ValueError("a cvae is evaluated with labels")
     if batch is None:
-        batch = max(1, 20000 // k) if bound else 500
+        batch = default_batch(model.config, k) if bound else 500
     batch = min(batch, n)
 
     def per_example(x, y, seed_pair, rows=None):
@@ -261,7 +275,7 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
         split: ``test`` or ``train``.
         num_examples: the first N images (default all).
         iwae_samples: importance samples K per image.
-        batch: images per step (default ~20000 / K).
+        batch: images per step (default ``default_batch``: ~20000 / K for MNIST-sized images).
         seed: seed of the importance samples.
         output: metrics JSON (default ``<run or weights dir>/metrics.json``;
             ``./eval-NAME/metrics.json`` for installed weights).

@@ -14,7 +14,8 @@ def add_parser(sub):
     p.add_argument("--split", default="test", choices=["test", "train"], help="split (default test)")
     p.add_argument("--num_examples", type=positive_int, default=None, help="first N examples (default all)")
     p.add_argument("--iwae_samples", type=positive_int, default=5000, help="importance samples K (default 5000)")
-    p.add_argument("--batch", type=positive_int, default=None, help="images per step (default ~20000/K)")
+    p.add_argument("--batch", type=positive_int, default=None, help="images per step (default ~20000/K for 28x28 "
+                   "images, fewer for larger images and conv decoders)")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
     p.add_argument("--output", type=output_file, default=None,
                    help="metrics JSON (default <run or weights dir>/metrics.json)")
