@@ -44,6 +44,7 @@ OLIVETTI_FLAGS = ["--dataset", "olivetti", "--arch", "conv", "--upsample", "resi
 # dataset, and the pictures. better_weight's recipe is bench/quality.py's gated-iwae5-cosine-59k.
 RECIPES = {
     "mnist_z2": dict(
+        bar="NLL ≤ 135 nats",
         title="a VAE with a 2-D latent on dynamically binarized MNIST",
         about="Gated-MLP encoder and decoder (784→512→256→2, gated linear units) trained with the IWAE bound "
               "(k = 5). Two latent dimensions are few for MNIST, but they can be drawn: `manifold.png` is the "
@@ -52,6 +53,7 @@ RECIPES = {
         flags=MNIST + ["--latent_dim", "2", "--arch", "gated"] + IWAE5, minutes=25, select="last",
                      pictures=("samples", "manifold", "latent_scatter")),
     "mnist_cvae": dict(
+        bar="NLL below mnist_z2's, and ≥ 90 % of 1 000 prior samples (T = 1) labelled as their class by a digit classifier",
         title="a conditional VAE (label → digit) with a 2-D latent on dynamically binarized MNIST",
         about="MLP encoder and decoder (512, 256) with the one-hot label concatenated to the encoder's input and "
               "to z, trained with the IWAE bound (k = 5). With only two latent dimensions there is no room for the "
@@ -61,6 +63,7 @@ RECIPES = {
         flags=MNIST + ["--model", "cvae", "--latent_dim", "2"] + IWAE5, epochs=60, select="last",
                        pictures=("samples", "class_grid", "manifold", "latent_scatter")),
     "fashion_mnist": dict(
+        bar="NLL (K = 5000) at least 5 nats below the default model's after 10 epochs with the same flags",
         title="a VAE on dynamically binarized FashionMNIST",
         about="MLP encoder and decoder (784→512→256→128→256→512→784) trained with the IWAE bound (k = 5) and a "
               "cosine learning rate; the same network as the default `python train.py` model.",
@@ -68,10 +71,12 @@ RECIPES = {
     # the issue's baseline: the default model, same data flags, 10 epochs (not shipped: weights/fashion_mnist/
     # baseline_metrics.json keeps its evaluation)
     "fashion_mnist_10epochs": dict(
+        bar="none (it is the yardstick)",
         title="baseline", about="",
         flags=FASHION, epochs=10, select="last", pictures=("samples",), ship=False,
                                    baseline_of="fashion_mnist"),
     "freyface_z2": dict(
+        bar="test ELBO ≥ 850 nats",
         title="Kingma & Welling's Frey Face VAE with a Gaussian decoder and a 2-D latent",
         about="MLP encoder and decoder (512, 256) with a Gaussian decoder: per-pixel means and log-variances "
               "(`--likelihood gaussian`). The 2-D latent spans pose and expression (`manifold.png`).",
@@ -80,6 +85,7 @@ RECIPES = {
         flags=FREY_FLAGS + ["--latent_dim", "2"], minutes=6, select="best", data_dir=FREY,
                         pictures=("samples", "manifold")),
     "freyface_z20": dict(
+        bar="test ELBO ≥ 1250 nats",
         title="Kingma & Welling's Frey Face VAE with a Gaussian decoder and a 20-D latent",
         about="An MLP with one hidden layer of 400 units each way and a Gaussian decoder (per-pixel means and "
               "log-variances, `--likelihood gaussian`).",
@@ -87,6 +93,7 @@ RECIPES = {
         flags=FREY_FLAGS + ["--latent_dim", "20", "--hidden", "400"], epochs=1000, select="best", data_dir=FREY,
                          pictures=("samples",)),
     "olivetti_conv": dict(
+        bar="test RMSE ≤ 0.075 and samples without checkerboard artefacts",
         title="a convolutional VAE on 64×64 Olivetti faces",
         about="Four stride-2 4×4 convolutions down (32, 64, 64, 64 filters), a 256-unit dense layer, a 128-d "
               "latent; the decoder mirrors it and doubles the resolution with nearest-neighbour upsampling and a "
@@ -95,6 +102,7 @@ RECIPES = {
         flags=OLIVETTI_FLAGS + ["--likelihood", "gaussian"], epochs=200, select="best",
                           data_dir=OLIVETTI, pictures=("samples", "reconstructions", "interpolation")),
     "olivetti_ae": dict(
+        bar="test RMSE below olivetti_conv's",
         title="the plain auto-encoder baseline on 64×64 Olivetti faces",
         about="The same network as `olivetti_conv` without the sampling and the KL term (`--model ae`), "
               "trained on squared error (`--likelihood mse`). It reconstructs better than the VAE and cannot "
@@ -160,6 +168,32 @@ def baseline_text(dest, metrics):
             f"better (`baseline_metrics.json`).")
 
 
+def nyquist_share(images):
+    """Mean share of each image's (non-constant) spectral power at the period-2 frequencies, where the
+    checkerboard of transposed convolutions lives: (pi, pi), (pi, 0) and (0, pi)."""
+    import numpy as np
+
+    x = np.asarray(images, np.float64)[..., 0]
+    power = np.abs(np.fft.fft2(x - x.mean(axis=(1, 2), keepdims=True))) ** 2
+    h, w = x.shape[1] // 2, x.shape[2] // 2
+    return float(np.mean((power[:, h, w] + power[:, h, 0] + power[:, 0, w]) / power.sum(axis=(1, 2))))
+
+
+def checkerboard(dest, data_dir):
+    """The period-2 power share of 100 prior samples against that of the test images."""
+    import dataclasses
+
+    from tfvae import data, evaluate
+
+    model, config = checkpoints.load_model(dest)[:2]
+    samples = model.sample(100, seed=0).numpy()
+    dc = dataclasses.replace(data.DataConfig.from_dict(config["data"]), data_dir=data_dir)
+    test, _ = evaluate.load_eval_images(dc, "test")
+    return {"nyquist_power_share_samples": nyquist_share(samples), "nyquist_power_share_test": nyquist_share(test),
+            "nyquist_note": "share of spectral power at the period-2 frequencies (checkerboard artefacts), "
+                            "100 prior samples against the test images (bench/zoo.py nyquist_share)"}
+
+
 def measure(name, recipe, run_dir, dest):
     """Ships the recipe's checkpoint to ``dest``, evaluates it into metrics.json and draws its pictures."""
     weights = chosen_checkpoint(run_dir, recipe["select"])
@@ -183,6 +217,8 @@ def measure(name, recipe, run_dir, dest):
         metrics["conditional_accuracy_note"] = (
             f"1000 prior samples (T=1, 100 per class, seed 0) labelled by an MLP trained on the MNIST training set "
             f"(test accuracy {accuracy:.4f}; tests/digits.py)")
+    if "--arch" in recipe["flags"] and "samples" in recipe["pictures"]:  # a conv decoder: any checkerboard?
+        metrics.update(checkerboard(dest, recipe["data_dir"]))
     io.write_json(metrics_path, metrics)
     pictures(name, recipe, dest, data_dir)
 
