@@ -62,6 +62,7 @@ def write_card(path, name, recipe, record, metrics, baseline=None):
             f"- Time on this 2-core CPU machine (no GPU): {wall}, {record['epoch_minutes']:.1f} minutes inside "
             "epochs (training + validation); other training jobs shared the two cores, so a machine to itself runs "
             "the same epochs faster. Seed 0.",
+            *([f"- {recipe['note']}"] if recipe.get("note") else []),
             "", "## Evaluation", "",
             f"`tfvae eval --load_weight_dir {name}{k}{data_dir}` on the full test split "
             f"({metrics['n_examples']} images, seed 0; the evaluation too shared the cores with other jobs):", "",
