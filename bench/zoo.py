@@ -281,7 +281,8 @@ def table(weights_root):
     for name in ["better_weight"] + [n for n in RECIPES if RECIPES[n].get("ship", True)]:
         home = os.path.join(weights_root, name)
         m = io.read_json(os.path.join(home, "metrics.json"))
-        key = "rmse" if m["nll"] is None else "elbo" if m["likelihood"] == "gaussian" else "nll"
+        key = ("rmse" if m["nll"] is None or m["dataset"] == "olivetti" else "elbo" if m["likelihood"] == "gaussian"
+               else "nll")
         metric = HEADLINE[key].format(m[key], k=m["iwae_samples"])
         if m.get("conditional_accuracy") is not None:
             metric += f"; {m['conditional_accuracy']:.1%} of prior samples show their class"
@@ -289,13 +290,13 @@ def table(weights_root):
             base = io.read_json(os.path.join(home, "baseline_metrics.json"))
             metric += f" (10-epoch default model: {base['nll']:.2f})"
         rec = io.read_json(os.path.join(home, "training.json")) if name != "better_weight" else {"wall_minutes": 60}
-        picture = next(p for p in ("class_grid", "samples", "reconstructions") if os.path.exists(
+        picture = next(p for p in ("class_grid", "manifold", "samples", "reconstructions") if os.path.exists(
             os.path.join(home, f"{p}.png")))
         picture = f'<img src="weights/{name}/{picture}.png" width="180" alt="{name} {picture}">'
         what = RECIPES[name]["title"] if name in RECIPES else "gated-MLP VAE, IWAE k = 5, MNIST (dynamic binarization)"
         command = ("`python bench/quality.py --minutes 60 --recipe gated-iwae5-cosine-59k`" if name == "better_weight"
                    else f"`python bench/zoo.py {name}`")
-        rows.append(f"| `{name}` | {what} | {picture} | {metric} | {rec.get('wall_minutes', '?')} | {command} |")
+        rows.append(f"| `{name}` | {what} | {picture} | {metric} | {rec.get('wall_minutes', 0):.0f} | {command} |")
     return "\n".join(rows)
 
 
