@@ -7,8 +7,8 @@ what fraction does a classifier trained on real MNIST label as the class they we
 import numpy as np
 
 
-def train_digit_classifier(seed=0, epochs=3):
-    """An MLP (784-512-10) trained on the 60 000 MNIST training images (grey levels in [0, 1]).
+def train_digit_classifier(seed=0, epochs=5):
+    """An MLP (784-512-256-10) trained on the 60 000 MNIST training images (grey levels in [0, 1]).
 
     Returns:
         ``(model, test_accuracy)``, the accuracy on the 10 000 test images.
@@ -21,7 +21,8 @@ def train_digit_classifier(seed=0, epochs=3):
     train, test = data.load_test_split(config, "train"), data.load_test_split(config, "test")
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.layers.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(512, activation="relu"), keras.layers.Dense(10)])
+                              keras.layers.Dense(512, activation="relu"), keras.layers.Dense(256, activation="relu"),
+                              keras.layers.Dense(10)])
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(train.images.astype(np.float32) / 255, train.labels, batch_size=128, epochs=epochs, verbose=0)
