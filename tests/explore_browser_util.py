@@ -146,3 +146,11 @@ def bundled():
 
     grid = np.asarray(Image.open(EXAMPLES), np.float32) / 255
     return grid.reshape(10, 28, 10, 28).transpose(0, 2, 1, 3)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a test module."""
+    driver = open_browser()
+    yield driver
+    driver.quit()

@@ -15,15 +15,9 @@ import urllib.request
 import numpy as np
 import pytest
 
-from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, open_browser, open_page, savedmodel,
+from explore_browser_util import browser  # noqa: F401  (the module-scoped browser fixture)
+from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, open_page, savedmodel,
                                   serve, settled, shot)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = open_browser()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

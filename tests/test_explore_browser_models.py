@@ -13,15 +13,9 @@ import os
 import numpy as np
 import pytest
 
-from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, finish, model_config, open_browser,
+from explore_browser_util import browser  # noqa: F401  (the module-scoped browser fixture)
+from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, finish, model_config,
                                   open_page, serve, settled, shipped, shot, train)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = open_browser()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

@@ -103,8 +103,8 @@ def describe(name):
         "model": model.get("model", "vae"), "arch": model.get("arch", "mlp"),
         "likelihood": model.get("likelihood", "bernoulli"), "latent_dim": model.get("latent_dim"),
         "metrics": headline(metrics, model.get("likelihood", "bernoulli")),
-        "metrics_split": f"{metrics.get('split', '?')} {metrics.get('n_examples', '?')}, K={metrics.get('iwae_samples', '?')}"
-        if metrics else "",
+        "metrics_split": (f"{metrics.get('split', '?')} {metrics.get('n_examples', '?')}"
+                          + (f", K={metrics['iwae_samples']}" if metrics.get("iwae_samples") else "")) if metrics else "",
         "card": _first_line(os.path.join(path, "MODEL_CARD.md")),
     }
 
