@@ -10,20 +10,23 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "tfvae")
+# Module paths of the releases before 0.2, kept importable for this one (thin aliases of the new modules).
+ALIASES = ("configs", "evaluate", "latent", "export", "sweep", "serving", "runtime", "losses", "argtypes", "viz",
+           "plots", "convert", "serving_files", "explorer.rest")
 
 # Layers, bottom first: a module imports only from its own layer or below (module level or inside a function).
+# A module belongs to the layer of the longest name that is it or a package above it.
 LAYERS = [
-    {"tfvae.errors", "tfvae._tf", "tfvae.configs", "tfvae.argtypes"},
-    {"tfvae.io", "tfvae.losses", "tfvae.plots", "tfvae.serving_files", "tfvae.runtime"},
-    {"tfvae.zoo", "tfvae.viz", "tfvae.engine", "tfvae.data"},
+    {"tfvae.errors", "tfvae._tf", "tfvae.config", "tfvae.deploy.formats", "tfvae.cli.argtypes", "tfvae.models.kinds"},
+    {"tfvae.io", "tfvae.models.densities", "tfvae.pictures.grids", "tfvae.pictures.charts",
+     "tfvae.deploy.tf_serving_files", "tfvae.deploy.runtime"},
+    {"tfvae.zoo", "tfvae.engine", "tfvae.data"},
     {"tfvae.models"},
     {"tfvae.checkpoints"},
-    {"tfvae.training", "tfvae.evaluate", "tfvae.export", "tfvae.convert", "tfvae.serving"},
-    {"tfvae.latent", "tfvae.sweep", "tfvae.explorer"},
-    {"tfvae.cli", "tfvae.__main__", "tfvae"},
+    {"tfvae.training", "tfvae.evaluation", "tfvae.deploy", "tfvae.pictures", "tfvae.zoo.digits", "tfvae.zoo.cards"},
+    {"tfvae.training.sweep", "tfvae.explorer"},
+    {"tfvae.cli", "tfvae.__main__", "tfvae", "tfvae.zoo.rebuild"} | {f"tfvae.{old}" for old in ALIASES},
 ]
-
-
 def _modules():
     found = {}
     for dirpath, dirs, files in os.walk(PACKAGE):
@@ -61,10 +64,11 @@ GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
 
 
 def _layer(module):
-    for i, layer in enumerate(LAYERS):
-        if any(module == top or module.startswith(top + ".") for top in layer if top != "tfvae") or module in layer:
-            return i
-    raise AssertionError(f"{module} is in no layer of tests/test_architecture.py: add it")
+    names = [(len(top), i) for i, layer in enumerate(LAYERS) for top in layer
+             if module == top or (top != "tfvae" and module.startswith(top + "."))]
+    if not names:
+        raise AssertionError(f"{module} is in no layer of tests/test_architecture.py: add it")
+    return max(names)[1]
 
 
 def test_no_import_circle():
@@ -101,7 +105,7 @@ def test_the_engine_never_imports_the_models():
 
 
 def test_parsing_flags_imports_no_tensorflow():
-    code = ("import sys; import tfvae.cli, tfvae.configs, tfvae.zoo; tfvae.cli.build_parser(); "
+    code = ("import sys; import tfvae.cli, tfvae.config, tfvae.zoo, tfvae.deploy.formats; tfvae.cli.build_parser(); "
             "assert 'tensorflow' not in sys.modules, 'TensorFlow imported'")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -130,12 +134,12 @@ RUNTIMES = ("ai_edge_litert", "onnxruntime", "tf2onnx", "onnx")
 
 def test_runtimes_and_converters_are_imported_only_where_used():
     """LiteRT, ONNX Runtime and tf2onnx are optional extras: no module imports them at its top (training never
-    needs them), and only tfvae.runtime (running) and tfvae.convert (converting) import them at all."""
+    needs them), and only tfvae.deploy.runtime (running) and tfvae.deploy.convert (converting) import them at all."""
     for m, path in MODULES.items():
         tree = ast.parse(open(path).read())
         top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         everywhere = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-        for nodes, allowed in ((top, ()), (everywhere, ("tfvae.runtime", "tfvae.convert"))):
+        for nodes, allowed in ((top, ()), (everywhere, ("tfvae.deploy.runtime", "tfvae.deploy.convert"))):
             names = {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names}
             names |= {(n.module or "").split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom) and not n.level}
             assert m in allowed or not names & set(RUNTIMES), f"{m} imports {sorted(names & set(RUNTIMES))}"

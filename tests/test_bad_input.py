@@ -311,7 +311,7 @@ def test_corrupt_sweep_metrics(tmp_path, tfds_dir, capsys):
 
 @pytest.mark.parametrize("name", ["config.json", "metrics.json"])
 def test_corrupt_json_of_shipped_weights(name, tmp_path, monkeypatch, capsys):
-    from tfvae import zoo
+    from tfvae.zoo import lookup as zoo
 
     root = tmp_path / "installed"
     shutil.copytree(os.path.join(zoo.installed_root(), "better_weight"), root / "better_weight",

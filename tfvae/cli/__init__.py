@@ -9,10 +9,12 @@ arguments.
 import argparse
 import sys
 
-from tfvae.cli import evaluation, explore, export, generate, serving, sweep, train, viz, weights
+import importlib
 from tfvae.errors import TfvaeError
 
-COMMANDS = (train, evaluation, generate, viz, sweep, export, serving, explore, weights)
+# One module per command, named like it (sample-remote: sample_remote).
+COMMANDS = tuple(importlib.import_module(f"tfvae.cli.{name}") for name in (
+    "train", "eval", "generate", "viz", "sweep", "export", "sample_remote", "explore", "weights"))
 
 
 class _Parser(argparse.ArgumentParser):

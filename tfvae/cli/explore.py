@@ -1,6 +1,6 @@
 """``tfvae explore``."""
 
-from tfvae.argtypes import http_url, port_number, weights_dir
+from tfvae.cli.argtypes import http_url, port_number, weights_dir
 
 
 def add_parser(sub):

@@ -1,7 +1,7 @@
 """``tfvae export``."""
 
-from tfvae.argtypes import directory, export_formats, positive_int, weights_dir
-from tfvae.configs import EXPORT_FORMATS, LITERT_QUANTIZATIONS
+from tfvae.cli.argtypes import directory, export_formats, positive_int, weights_dir
+from tfvae.deploy.formats import EXPORT_FORMATS, LITERT_QUANTIZATIONS
 
 
 def add_parser(sub):
@@ -27,7 +27,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import export
+    from tfvae.deploy import export
 
     export.run_export(args.load_weight_dir, args.export_dir, version=args.version, overwrite=args.overwrite,
                       formats=args.formats, litert_quantize=args.litert_quantize)

@@ -1,11 +1,11 @@
 """Flags declared once: ``tfvae train`` and ``tfvae sweep`` share them, and one mapping turns them into configs.
 
-Choices come from ``tfvae.configs``; the types from ``tfvae.argtypes``.
+Choices come from ``tfvae.config``; the types from ``tfvae.cli.argtypes``.
 Nothing here imports TensorFlow.
 """
 
-from tfvae import configs
-from tfvae.argtypes import (directory, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
+from tfvae import config
+from tfvae.cli.argtypes import (directory, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
                             weights_dir)
 
 
@@ -14,9 +14,9 @@ def add_data_flags(p):
                    help="mnist, fashion_mnist, freyface, olivetti, idx:DIR or folder:DIR (default mnist)")
     p.add_argument("--data_dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR), or the "
                                                     ".mat file (or its directory) of freyface/olivetti")
-    p.add_argument("--binarize", choices=configs.BINARIZE_MODES, default="none",
+    p.add_argument("--binarize", choices=config.BINARIZE_MODES, default="none",
                    help="binarize pixels: none, dynamic (fresh draw per visit) or static (default none)")
-    p.add_argument("--augment", choices=configs.AUGMENTATIONS, default="none",
+    p.add_argument("--augment", choices=config.AUGMENTATIONS, default="none",
                    help="training images only: none (default) or flip (mirrored left-right with probability 1/2, "
                         "for faces)")
     p.add_argument("--validation_holdout", type=nonneg_int, default=0,
@@ -32,7 +32,7 @@ def add_model_flags(p, grid=False):
     if not grid:
         p.add_argument("--latent_dim", type=positive_int, default=None, help="latent size (default 128)")
         p.add_argument("--beta", type=nonneg_float, default=None, help="KL weight (default 1.0)")
-        p.add_argument("--model", choices=configs.MODEL_KINDS, default=None,
+        p.add_argument("--model", choices=config.MODEL_KINDS, default=None,
                        help="vae (default), ae (plain auto-encoder), cvae (label-conditional VAE) or vae2 "
                             "(two stochastic layers; --latent_dim is the top one)")
     p.add_argument("--hidden", type=int_list, default=None,
@@ -41,18 +41,18 @@ def add_model_flags(p, grid=False):
                    help="vae2: size of the bottom stochastic layer (default 2 x latent_dim)")
     p.add_argument("--hidden2", type=int_list, default=None,
                    help="vae2: widths between the two stochastic layers (default half of --hidden)")
-    p.add_argument("--arch", choices=configs.ARCHS, default=None,
+    p.add_argument("--arch", choices=config.ARCHS, default=None,
                    help="mlp (default), gated (MLP of gated linear units) or conv")
-    p.add_argument("--likelihood", choices=configs.LIKELIHOODS, default=None,
+    p.add_argument("--likelihood", choices=config.LIKELIHOODS, default=None,
                    help="decoder: bernoulli (default), gaussian (learned variance) or mse (fixed-variance L2)")
     p.add_argument("--conv_filters", type=int_list, default=None,
                    help="filters of the stride-2 conv blocks (default 32,64; 32,64,128,256 for 64x64 and up)")
     p.add_argument("--batch_norm", action="store_const", const=True, default=None,
                    help="batch normalisation in the conv blocks")
-    p.add_argument("--upsample", choices=configs.UPSAMPLES, default=None,
+    p.add_argument("--upsample", choices=config.UPSAMPLES, default=None,
                    help="conv decoder upsampling: transpose (4x4 stride-2 transposed convolutions, default) or "
                         "resize (nearest-neighbour x2, then a 3x3 convolution: no checkerboard artefacts)")
-    p.add_argument("--objective", choices=configs.OBJECTIVES, default=None,
+    p.add_argument("--objective", choices=config.OBJECTIVES, default=None,
                    help="training objective: elbo (default) or iwae (importance-weighted bound, --k samples)")
     p.add_argument("--k", type=positive_int, default=None, help="importance samples for --objective iwae")
 
@@ -63,7 +63,7 @@ def add_optimisation_flags(p, epoch_default):
     p.add_argument("--batch", type=positive_int, default=100,
                    help="global batch size, split over the replicas of --strategy (default 100)")
     p.add_argument("--learning_rate", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--lr_schedule", choices=configs.LR_SCHEDULES, default="constant",
+    p.add_argument("--lr_schedule", choices=config.LR_SCHEDULES, default="constant",
                    help="learning-rate schedule: constant, or cosine decay to 1%% over the run (default constant)")
     p.add_argument("--kl_warmup_epochs", type=nonneg_int, default=0,
                    help="raise the KL weight linearly from 0 to --beta over N epochs (default 0: off)")
@@ -74,7 +74,7 @@ def add_optimisation_flags(p, epoch_default):
                    help="compute in bfloat16 (mixed_bfloat16; variables and losses stay float32)")
     p.add_argument("--deterministic", action="store_true",
                    help="TF op determinism: with the same --seed, runs repeat exactly (a little slower)")
-    p.add_argument("--xla", choices=configs.XLA_MODES, default="auto",
+    p.add_argument("--xla", choices=config.XLA_MODES, default="auto",
                    help="compile each training step (loss, gradients, Adam) with XLA, the random draws staying "
                         "outside; auto (default): on for --arch mlp/gated on one device in float32, where it "
                         "measured faster (bench/RESULTS.md), off for conv, mixed precision and --strategy")
@@ -94,7 +94,7 @@ def add_run_flags(p):
     p.add_argument("--steps_per_execution", type=positive_int, default=50,
                    help="training steps per graph call (default 50; same results, less overhead; "
                         "1 under --strategy mirrored/multiworker)")
-    p.add_argument("--strategy", choices=configs.STRATEGIES, default="default", help=configs.STRATEGY_HELP)
+    p.add_argument("--strategy", choices=config.STRATEGIES, default="default", help=config.STRATEGY_HELP)
 
 
 # --------------------------------------------------------- flags -> configs
@@ -108,13 +108,13 @@ def model_overrides(args):
 
 
 def data_config(args):
-    return configs.DataConfig(**{f: getattr(args, f) for f in configs.DataConfig.__dataclass_fields__
+    return config.DataConfig(**{f: getattr(args, f) for f in config.DataConfig.__dataclass_fields__
                                  if hasattr(args, f)})
 
 
 def train_config(args, **fixed):
     """The ``TrainConfig`` of the flags given (the others keep their defaults), with ``fixed`` on top."""
-    given = {f: getattr(args, f) for f in configs.TrainConfig.__dataclass_fields__ if hasattr(args, f)}
+    given = {f: getattr(args, f) for f in config.TrainConfig.__dataclass_fields__ if hasattr(args, f)}
     if hasattr(args, "no_images"):
         given["images"] = not args.no_images
-    return configs.TrainConfig(**{**given, **fixed})
+    return config.TrainConfig(**{**given, **fixed})

@@ -1,6 +1,6 @@
 """``tfvae generate``."""
 
-from tfvae.argtypes import nonneg_float, output_file, positive_int, weights_dir
+from tfvae.cli.argtypes import nonneg_float, output_file, positive_int, weights_dir
 
 
 def add_parser(sub):
@@ -25,12 +25,12 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import latent
+    from tfvae.pictures import samples
 
     options = dict(num=args.num, nrow=args.nrow, temperature=args.temperature, seed=args.seed, output=args.output,
                    scale=args.scale, label=args.label)
     if args.exported:
-        latent.run_generate_exported(args.exported, **options)
+        samples.run_generate_exported(args.exported, **options)
     else:
-        latent.run_generate(args.load_weight_dir, **options)
+        samples.run_generate(args.load_weight_dir, **options)
     return 0

@@ -1,6 +1,6 @@
 """``tfvae sweep``: the grid flags, and ``tfvae train``'s data, model and optimisation flags."""
 
-from tfvae.argtypes import directory, float_list, int_list, positive_int
+from tfvae.cli.argtypes import directory, float_list, int_list, positive_int
 from tfvae.cli import flags
 
 

@@ -14,7 +14,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import training
+    from tfvae.training import run as training
 
     training.run_training(flags.model_overrides(args), flags.data_config(args), flags.train_config(args))
     return 0

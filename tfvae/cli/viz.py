@@ -1,6 +1,6 @@
 """``tfvae viz``."""
 
-from tfvae.argtypes import directory, positive_int, weights_dir
+from tfvae.cli.argtypes import directory, positive_int, weights_dir
 
 
 def add_parser(sub):
@@ -19,8 +19,8 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import latent
+    from tfvae.pictures import latent_maps
 
-    latent.run_viz(args.load_weight_dir, output_dir=args.output_dir, num_examples=args.num_examples, grid=args.grid,
+    latent_maps.run_viz(args.load_weight_dir, output_dir=args.output_dir, num_examples=args.num_examples, grid=args.grid,
                    data_dir=args.data_dir)
     return 0

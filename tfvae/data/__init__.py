@@ -33,7 +33,7 @@ from tfvae.data.pipeline import (  # first: TensorFlow without its start-up noti
     without_autotune,
 )
 
-from tfvae.configs import BINARIZE_MODES, DataConfig  # noqa: E402  (re-exported: data.DataConfig)
+from tfvae.config import BINARIZE_MODES, DataConfig  # noqa: E402  (re-exported: data.DataConfig)
 from tfvae.data import sources  # noqa: E402
 from tfvae.data.idx import IDX_FILES, load_idx_dir, read_idx  # noqa: E402
 from tfvae.data.registry import (  # noqa: E402
@@ -43,6 +43,7 @@ from tfvae.data.registry import (  # noqa: E402
     find_loader,
     load_source,
     load_splits,
+    load_eval_images,
     load_test_split,
 )
 from tfvae.data.splits import (  # noqa: E402
@@ -58,6 +59,6 @@ __all__ = [
     "BINARIZE_MODES", "CHUNK_BATCHES", "DATASET_NAMES", "DATASET_PREFIXES", "DataConfig", "DataInfo",
     "EVAL_BINARIZE_SEED", "IDX_FILES", "LOADERS", "STATIC_BINARIZE_SEED", "Split", "TFDS_NAMES",
     "bernoulli_pixels", "default_tfds_dir", "elements_per_pass", "find_loader", "load_idx_dir", "load_source",
-    "load_splits", "load_test_split", "load_tfds", "make_dataset", "pass_plan", "read_idx", "sources",
+    "load_eval_images", "load_splits", "load_test_split", "load_tfds", "make_dataset", "pass_plan", "read_idx", "sources",
     "static_binarize", "without_autotune",
 ]

@@ -15,10 +15,12 @@ follows it in the spec, to a loader ``(config, argument) -> {"train": Split,
 import os
 from collections.abc import Callable
 
-from tfvae.configs import DataConfig
+import numpy as np
+
+from tfvae.config import DataConfig
 from tfvae.data.idx import load_idx_dir
 from tfvae.data.sources import load_folder, load_freyface, load_olivetti
-from tfvae.data.splits import STATIC_BINARIZE_SEED, DataInfo, Split, static_binarize
+from tfvae.data.splits import EVAL_BINARIZE_SEED, STATIC_BINARIZE_SEED, DataInfo, Split, static_binarize
 from tfvae.data.tfds_source import TFDS_NAMES, load_tfds
 from tfvae.errors import TfvaeError
 
@@ -110,3 +112,19 @@ def load_test_split(config: DataConfig, split: str = "test") -> Split:
     if config.binarize == "static":
         out = static_binarize(out, STATIC_BINARIZE_SEED + (0 if split == "train" else 1))
     return out
+
+
+def load_eval_images(data_config, split="test", num_examples=None):
+    """The split's images (float32 in [0, 1]) and labels, binarized the way the model was trained.
+
+    A model trained with dynamic binarization is evaluated on one Bernoulli draw
+    of the whole split, made with numpy's ``default_rng(EVAL_BINARIZE_SEED)``
+    (``static_binarize``), independent of the training pipeline, so the
+    numbers repeat; ``num_examples`` takes the first images of that draw.
+    """
+    s = load_test_split(data_config, split)
+    if data_config.binarize == "dynamic":
+        s = static_binarize(s, EVAL_BINARIZE_SEED)
+    if num_examples:
+        s = s.take(num_examples)
+    return s.images.astype(np.float32) / 255.0, s.labels

@@ -10,7 +10,7 @@ import re
 
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 
-from tfvae.configs import STRATEGIES
+from tfvae.config import STRATEGIES
 from tfvae.errors import TfvaeError
 
 _STRATEGY_CACHE = {}

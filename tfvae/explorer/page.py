@@ -10,7 +10,7 @@ predict requests (this server, or ``--serving_url``).
 import os
 
 from tfvae import checkpoints, io, zoo
-from tfvae.configs import KINDS, VAEConfig
+from tfvae.config import KINDS, VAEConfig
 from tfvae.errors import TfvaeError
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")

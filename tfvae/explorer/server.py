@@ -143,8 +143,8 @@ def page_url(host, port):
 
 def local_endpoint(checkpoint, export_dir):
     """The checkpoint exported into ``export_dir`` (``tfvae.export``) and served by ``rest.Endpoint``."""
-    from tfvae import checkpoints, export
-    from tfvae.explorer import rest
+    from tfvae import checkpoints
+    from tfvae.deploy import export, rest_server as rest
 
     try:
         model = checkpoints.load_model(checkpoint)[0]

@@ -13,7 +13,7 @@ The training machinery (XLA steps, stacks, noise feeding, replicas) is
 ``tfvae.engine``, which the models mix in and which never imports them.
 """
 
-from tfvae.configs import ARCHS, LIKELIHOODS, MODEL_KINDS, OBJECTIVES, VAEConfig  # noqa: F401
+from tfvae.config import ARCHS, LIKELIHOODS, MODEL_KINDS, OBJECTIVES, VAEConfig  # noqa: F401
 from tfvae.engine.metrics import TERMS, TermMeans  # noqa: F401
 from tfvae.models.likelihoods import LOG_VAR_MAX, LOG_VAR_MIN  # noqa: F401
 from tfvae.models.networks import GatedDense  # noqa: F401

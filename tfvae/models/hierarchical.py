@@ -6,7 +6,7 @@ sampling and the exported decoder take; ``latent_dim1`` the bottom one.
 
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 
-from tfvae import losses
+from tfvae.models import densities
 from tfvae.models import networks, registry
 from tfvae.models.vae import VAE
 
@@ -79,11 +79,11 @@ class HierarchicalVAE(VAE):
         pm1, plv1 = self._prior1(z2, training)
         raw = tf.cast(self.decoder(flat1, training=training), tf.float32)
         log_px_z = tf.reshape(self.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
-        log_q1 = losses.log_normal(z1, m1[:, None, :], lv1[:, None, :])
-        log_p1 = tf.reshape(losses.log_normal(flat1, pm1, plv1), [b, k])
-        log_q2 = tf.reshape(losses.log_normal(z2, m2, lv2), [b, k])
-        log_p2 = tf.reshape(losses.log_standard_normal(z2), [b, k])
-        kl = log_q1 - log_p1 + tf.reshape(losses.kl_standard_normal(m2, lv2), [b, k])
+        log_q1 = densities.log_normal(z1, m1[:, None, :], lv1[:, None, :])
+        log_p1 = tf.reshape(densities.log_normal(flat1, pm1, plv1), [b, k])
+        log_q2 = tf.reshape(densities.log_normal(z2, m2, lv2), [b, k])
+        log_p2 = tf.reshape(densities.log_standard_normal(z2), [b, k])
+        kl = log_q1 - log_p1 + tf.reshape(densities.kl_standard_normal(m2, lv2), [b, k])
         top_mean, top_log_var = self._top(m1, training)
         first = tf.reshape(raw, tf.concat([[b, k], tf.shape(raw)[1:]], 0))[:, 0]
         return {"log_w": log_px_z + log_p1 + log_p2 - log_q1 - log_q2, "log_px_z": log_px_z, "kl": kl,

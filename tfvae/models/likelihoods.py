@@ -9,7 +9,7 @@ import math
 
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 
-from tfvae import losses
+from tfvae.models import densities
 
 # Bounds of the Gaussian decoder's log-variance (std from 0.0067 to 2.7).
 LOG_VAR_MIN, LOG_VAR_MAX = -10.0, 2.0
@@ -56,7 +56,7 @@ class Bernoulli(Likelihood):
     """Pixels as independent Bernoulli variables with the decoder's logits (binary data)."""
 
     def log_prob(self, x, raw, channels):
-        return -losses.bernoulli_nll(x, raw)
+        return -densities.bernoulli_nll(x, raw)
 
     def log_prob_samples(self, x, raw, k):
         # Broadcast x against the k samples instead of tiling it. Pixel counts spelled
@@ -76,7 +76,7 @@ class Gaussian(Likelihood):
 
     def log_prob(self, x, raw, channels):
         log_var = LOG_VAR_MIN + (LOG_VAR_MAX - LOG_VAR_MIN) * tf.sigmoid(raw[..., channels:])
-        return -losses.gaussian_nll(x, tf.sigmoid(raw[..., :channels]), log_var)
+        return -densities.gaussian_nll(x, tf.sigmoid(raw[..., :channels]), log_var)
 
 
 class SquaredError(Likelihood):
@@ -86,7 +86,7 @@ class SquaredError(Likelihood):
             "are not likelihoods")
 
     def log_prob(self, x, raw, channels):
-        return -losses.squared_error(x, tf.sigmoid(raw))
+        return -densities.squared_error(x, tf.sigmoid(raw))
 
 
 # --likelihood name -> likelihood (configs.LIKELIHOODS names them).

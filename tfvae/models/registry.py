@@ -2,7 +2,7 @@
 
 import keras
 
-from tfvae.configs import MODEL_KINDS
+from tfvae.config import MODEL_KINDS
 from tfvae.errors import TfvaeError
 
 KINDS = {}

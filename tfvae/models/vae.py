@@ -14,8 +14,8 @@ batch for given noise (``sample_terms``), the objective's per-example losses
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
-from tfvae import losses
-from tfvae.configs import VAEConfig
+from tfvae.models import densities
+from tfvae.config import VAEConfig
 from tfvae.engine.steps import Trainer
 from tfvae.models import likelihoods, networks, objectives, registry
 
@@ -180,10 +180,10 @@ class VAE(Trainer, keras.Model):
         rep_labels = labels if labels is None or k == 1 else tf.repeat(labels, k)
         raw = self.decoder_output(tf.reshape(z, [-1, self.latent_dim]), rep_labels, training=training)
         log_px_z = tf.reshape(self.log_likelihood(x if k == 1 else tf.repeat(x, k, axis=0), raw), [b, k])
-        terms = {"log_px_z": log_px_z, "kl": losses.kl_standard_normal(z_mean, z_log_var),
+        terms = {"log_px_z": log_px_z, "kl": densities.kl_standard_normal(z_mean, z_log_var),
                  "raw": raw if k == 1 else tf.reshape(raw, tf.concat([[b, k], tf.shape(raw)[1:]], 0))[:, 0]}
         if self.objective.needs_log_w:
-            terms["log_w"] = log_px_z + losses.log_standard_normal(z) - losses.log_normal(
+            terms["log_w"] = log_px_z + densities.log_standard_normal(z) - densities.log_normal(
                 z, z_mean[:, None, :], z_log_var[:, None, :])
         return terms
 
@@ -215,7 +215,7 @@ class VAE(Trainer, keras.Model):
         raw = self.decoder_output(tf.reshape(z, [-1, self.latent_dim]), rep_labels)
         log_px_z = self.likelihood.log_prob_samples(x, raw, k)
         return {"log_w": log_px_z + log_ratio, "log_px_z": log_px_z,
-                "kl": losses.kl_standard_normal(z_mean, z_log_var), "z_mean": z_mean, "z_log_var": z_log_var,
+                "kl": densities.kl_standard_normal(z_mean, z_log_var), "z_mean": z_mean, "z_log_var": z_log_var,
                 "recon": self.decode(z_mean, labels)}
 
     # ---------------------------------------------------- serialization

@@ -5,7 +5,7 @@
 use to train exactly as it does.
 """
 
-from tfvae.configs import LR_SCHEDULES, STRATEGIES, XLA_MODES, DataConfig, TrainConfig  # noqa: F401
+from tfvae.config import LR_SCHEDULES, STRATEGIES, XLA_MODES, DataConfig, TrainConfig  # noqa: F401
 from tfvae.engine.distribute import is_chief, make_strategy, parse_tf_config, sync_from_chief  # noqa: F401
 from tfvae.training.callbacks import (EpochTimer, KLWarmup, RunRecorder, TensorBoardWriter, TimeBudget,  # noqa: F401
                                       cosine_factor, finish_images)

@@ -7,7 +7,8 @@ import time
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
-from tfvae import checkpoints, io, viz
+from tfvae import checkpoints, io
+from tfvae.pictures import grids
 from tfvae.engine.metrics import TERMS
 from tfvae.errors import TfvaeError
 
@@ -95,19 +96,19 @@ class TensorBoardWriter(keras.callbacks.Callback):
             conditional = self.model.config.conditional
             inputs = (self.fixed_batch, self.fixed_labels) if conditional else self.fixed_batch
             recon = self.model(inputs).numpy()
-            pairs = viz.pairs_grid(self.fixed_batch, recon, ncol=len(self.fixed_batch))
+            pairs = grids.pairs_grid(self.fixed_batch, recon, ncol=len(self.fixed_batch))
             tf.summary.image("reconstructions", pairs[None], step=step)
             samples = None
             if self.model.can_sample:
                 decoded = self.model.decode(self.fixed_noise, self.noise_labels if conditional else None).numpy()
-                samples = viz.make_grid(decoded, nrow=8)
+                samples = grids.make_grid(decoded, nrow=8)
                 tf.summary.image("prior_samples", samples[None], step=step)
         self.train_writer.flush()
         self.val_writer.flush()
         if self.image_dir:
-            viz.save_png(os.path.join(self.image_dir, f"recon_epoch_{step:03d}.png"), pairs, scale=2)
+            grids.save_png(os.path.join(self.image_dir, f"recon_epoch_{step:03d}.png"), pairs, scale=2)
             if samples is not None:
-                viz.save_png(os.path.join(self.image_dir, f"samples_epoch_{step:03d}.png"), samples, scale=2)
+                grids.save_png(os.path.join(self.image_dir, f"samples_epoch_{step:03d}.png"), samples, scale=2)
 
 
 def cosine_factor(progress, alpha=0.01):
@@ -234,12 +235,12 @@ def finish_images(run_dir, history, title=""):
     """End-of-run pictures in ``<run_dir>/images``: samples.gif, elbo_curve.png, loss_curves.png."""
     import glob
 
-    from tfvae import plots
+    from tfvae.pictures import charts
 
     image_dir = os.path.join(run_dir, "images")
     frames = sorted(glob.glob(os.path.join(image_dir, "samples_epoch_*.png")))
     if frames:
-        viz.save_gif([viz.load_png(f) for f in frames], os.path.join(image_dir, "samples.gif"))
+        grids.save_gif([grids.load_png(f) for f in frames], os.path.join(image_dir, "samples.gif"))
     if history:
-        plots.elbo_curve(history, os.path.join(image_dir, "elbo_curve.png"), title)
-        plots.loss_curves(history, os.path.join(image_dir, "loss_curves.png"), title)
+        charts.elbo_curve(history, os.path.join(image_dir, "elbo_curve.png"), title)
+        charts.loss_curves(history, os.path.join(image_dir, "loss_curves.png"), title)

@@ -24,7 +24,7 @@ from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
 from tfvae import checkpoints, data, io
-from tfvae.configs import KINDS, VAEConfig
+from tfvae.config import KINDS, VAEConfig
 from tfvae.engine import distribute
 from tfvae.errors import TfvaeError
 from tfvae.training import callbacks as cb
@@ -38,8 +38,8 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     Args:
         model_overrides: dict of ``VAEConfig`` fields given by the user
             (``latent_dim``, ``hidden``, ``beta``, ...); ``None`` means default.
-        data_config: a ``configs.DataConfig``.
-        train_config: a ``configs.TrainConfig``.
+        data_config: a ``config.DataConfig``.
+        train_config: a ``config.TrainConfig``.
         verbose: Keras verbosity (default: bar on a terminal, a line per epoch otherwise).
 
     Under ``train_config.strategy`` ``mirrored`` or ``multiworker`` the model

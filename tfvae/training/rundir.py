@@ -6,7 +6,7 @@ import re
 import shutil
 
 from tfvae import io
-from tfvae.configs import DataConfig, VAEConfig
+from tfvae.config import DataConfig, VAEConfig
 from tfvae.errors import TfvaeError
 
 # What must match for a run directory to be resumed (not the epoch count).

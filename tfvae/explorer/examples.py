@@ -4,31 +4,23 @@ For MNIST and Fashion-MNIST: a 10 x 10 grid of 28 x 28 grayscale test images, ro
 first ten test images of class k (in test-set order). The explorer's page shows the first column
 as the ten pickable examples and encodes all 100 to rank the latent dimensions by activity.
 
-    python bench/make_explorer_examples.py [--shared ../shared]
+    python -m tfvae.explorer.examples [--shared ../shared]
 
 Reads the IDX files in SHARED/data/{mnist,fashion_mnist}/ (t10k-images-idx3-ubyte.gz,
 t10k-labels-idx1-ubyte.gz). Run once; the PNGs are committed.
 """
 
 import argparse
-import gzip
 import os
-import struct
 
 import numpy as np
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "tfvae", "explorer", "static", "examples")
+from tfvae.data.idx import read_idx
+from tfvae.explorer.page import STATIC
+
+OUT = os.path.join(STATIC, "examples")
 PER_CLASS = 10
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def grid(images, labels, per_class=PER_CLASS):
@@ -43,7 +35,7 @@ def grid(images, labels, per_class=PER_CLASS):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--shared", default=os.environ.get("TFVAE_SHARED", os.path.join(ROOT, "..", "shared")))
+    p.add_argument("--shared", default=os.environ.get("TFVAE_SHARED", os.path.join("..", "shared")))
     args = p.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for name in ("mnist", "fashion_mnist"):

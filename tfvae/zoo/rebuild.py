@@ -1,13 +1,13 @@
 """Rebuild a shipped weights set of the model zoo: train its recipe, evaluate it, draw its pictures.
 
-    python bench/zoo.py NAME [--out runs/zoo] [--skip_training]     # NAME: see RECIPES, or "all"
+    python -m tfvae.zoo.rebuild NAME [--out runs/zoo] [--skip_training]     # NAME: see RECIPES, or "all"
 
 Each recipe is the exact ``tfvae train`` command its ``weights/NAME/MODEL_CARD.md`` quotes. After training,
 the recipe's checkpoint (``best``: lowest loss on the held-out training images, never the test set; or
 ``last``) is copied to ``weights/NAME/`` (config.json without the machine's data path, model.weights.h5,
 state.json), ``tfvae eval`` writes ``metrics.json`` on the full test split (K = 5000 importance samples for
 binary data, 1000 otherwise), ``tfvae generate`` and ``tfvae viz`` draw the pictures, and for the CVAE a digit
-classifier trained on the MNIST training set (tests/digits.py) measures ``conditional_accuracy``.
+classifier trained on the MNIST training set (``tfvae.zoo.digits``) measures ``conditional_accuracy``.
 ``training.json`` beside them records the command, epochs and minutes. The model card itself is written by
 hand from these files.
 """
@@ -19,109 +19,12 @@ import shutil
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, ROOT)
-SHARED = os.environ.get("TFVAE_SHARED", os.path.join(ROOT, "..", "shared"))
+from tfvae import checkpoints, cli, io
+from tfvae.zoo import cards as zoo_cards
+from tfvae.zoo.lookup import installed_root
+from tfvae.zoo.recipes import RECIPES, SHARED
+
 os.environ.setdefault("TFDS_DATA_DIR", os.path.join(SHARED, "tensorflow_datasets"))
-SHARED = os.path.normpath(SHARED)
-FREY, OLIVETTI = os.path.join(SHARED, "data", "freyface"), os.path.join(SHARED, "data", "olivetti")
-
-from tfvae import checkpoints, cli, io  # noqa: E402
-
-import zoo_cards  # noqa: E402  (bench/, on sys.path as this script's directory)
-
-MNIST = ["--dataset", "mnist", "--binarize", "dynamic", "--validation_holdout", "1000"]
-FASHION = ["--dataset", "fashion_mnist", "--binarize", "dynamic", "--validation_holdout", "1000"]
-IWAE5 = ["--objective", "iwae", "--k", "5", "--lr_schedule", "cosine"]
-FREY_FLAGS = ["--dataset", "freyface", "--likelihood", "gaussian", "--validation_holdout", "200",
-              "--lr_schedule", "cosine"]
-OLIVETTI_FLAGS = ["--dataset", "olivetti", "--arch", "conv", "--upsample", "resize", "--conv_filters", "32,64,64,64",
-                  "--hidden", "256", "--augment", "flip", "--validation_holdout", "40", "--lr_schedule", "cosine",
-                  "--batch", "20"]
-# name: train flags (besides --run_dir, --seed 0, --no_images), the budget (--minutes, else --epoch), the
-# checkpoint shipped (best on the held-out training images, or the last), the data directory of a .mat
-# dataset, and the pictures. better_weight's recipe is bench/quality.py's gated-iwae5-cosine-59k.
-RECIPES = {
-    "mnist_z2": dict(
-        bar="NLL ≤ 135 nats",
-        title="a VAE with a 2-D latent on dynamically binarized MNIST",
-        about="Gated-MLP encoder and decoder (784→512→256→2, gated linear units) trained with the IWAE bound "
-              "(k = 5). Two latent dimensions are few for MNIST, but they can be drawn: `manifold.png` is the "
-              "whole model on one page.",
-        paper="Kingma & Welling (2014, Fig. 4) show a 2-D latent's manifold but give no test likelihood for it.",
-        flags=MNIST + ["--latent_dim", "2", "--arch", "gated"] + IWAE5, minutes=25, select="last",
-                     pictures=("samples", "manifold", "latent_scatter")),
-    "mnist_cvae": dict(
-        bar="NLL below mnist_z2's, and ≥ 90 % of 1 000 prior samples (T = 1) labelled as their class by a digit classifier",
-        title="a conditional VAE (label → digit) with a 2-D latent on dynamically binarized MNIST",
-        about="MLP encoder and decoder (512, 256) with the one-hot label concatenated to the encoder's input and "
-              "to z, trained with the IWAE bound (k = 5). With only two latent dimensions there is no room for the "
-              "class in z, so the label decides the digit and z the style (`class_grid.png`). Its NLL is "
-              "−log p(x | label).",
-        paper="the seed of this package trained a CVAE with a 2-D latent; Sohn et al. (2015) introduced the model.",
-        flags=MNIST + ["--model", "cvae", "--latent_dim", "2"] + IWAE5, epochs=60, select="last",
-                       pictures=("samples", "class_grid")),
-    "fashion_mnist": dict(
-        bar="NLL (K = 5000) at least 5 nats below the default model's after 10 epochs with the same flags",
-        title="a VAE on dynamically binarized FashionMNIST",
-        about="MLP encoder and decoder (784→512→256→128→256→512→784) trained with the IWAE bound (k = 5) and a "
-              "cosine learning rate; the same network as the default `python train.py` model.",
-        flags=FASHION + IWAE5, epochs=60, select="last", pictures=("samples",)),
-    # the issue's baseline: the default model, same data flags, 10 epochs (not shipped: weights/fashion_mnist/
-    # baseline_metrics.json keeps its evaluation)
-    "fashion_mnist_10epochs": dict(
-        bar="none (it is the yardstick)",
-        title="baseline", about="",
-        flags=FASHION, epochs=10, select="last", pictures=("samples",), ship=False,
-                                   baseline_of="fashion_mnist"),
-    "freyface_z2": dict(
-        bar="test ELBO ≥ 850 nats",
-        title="Kingma & Welling's Frey Face VAE with a Gaussian decoder and a 2-D latent",
-        about="An MLP with one hidden layer of 400 units each way and a Gaussian decoder: per-pixel means and "
-              "log-variances "
-              "(`--likelihood gaussian`). The 2-D latent spans pose and expression (`manifold.png`).",
-        paper="Kingma & Welling (2014, Fig. 2), the same data and decoder family: ≈ 820 nats of test ELBO at "
-              "z = 2 (read from their figure). These weights: see the ELBO above.",
-        note="An earlier build with two hidden layers (512, 256) and a 6-minute budget reached a test ELBO of "
-             "895.96 but weighs 4.5 MB; this one-layer model (2.3 MB) ships instead, to keep the zoo under 40 MB.",
-        flags=FREY_FLAGS + ["--latent_dim", "2", "--hidden", "400"], epochs=500, select="best", data_dir=FREY,
-                        pictures=("samples", "manifold")),
-    "freyface_z20": dict(
-        bar="test ELBO ≥ 1250 nats",
-        title="Kingma & Welling's Frey Face VAE with a Gaussian decoder and a 20-D latent",
-        about="An MLP with one hidden layer of 800 units each way and a Gaussian decoder (per-pixel means and "
-              "log-variances, `--likelihood gaussian`).",
-        paper="Kingma & Welling (2014, Fig. 2): ≈ 1225 nats of test ELBO at z = 20 (read from their figure).",
-        note="The width and schedule were chosen on the validation ELBO among seven runs (best validation ELBO): "
-             "hidden 512,256 for 1000 epochs 1205; one layer of 200 units 1231 (stopped at epoch 247); 400 units "
-             "1267 (1000 epochs) and 1259 (400 epochs); 600 and 800 units for 1000 epochs, stopped at epochs 159 "
-             "and 147 with 1271 and 1269; 800 units for 250 epochs 1276, shipped. Wider layers overfit sooner, so "
-             "the shorter cosine schedule anneals before they do. The test ELBO of the 400-unit, 1000-epoch run "
-             "was measured too (1245.0); the validation order and the test order agree. Prior samples "
-             "(`samples.png`) are rougher than the 2-D model's: the sharp decoder has seen only the codes of 1 365 "
-             "frames, and the prior reaches codes between them.",
-        flags=FREY_FLAGS + ["--latent_dim", "20", "--hidden", "800"], epochs=250, select="best", data_dir=FREY,
-                         pictures=("samples",)),
-    "olivetti_conv": dict(
-        bar="test RMSE ≤ 0.075 and samples without checkerboard artefacts",
-        title="a convolutional VAE on 64×64 Olivetti faces",
-        about="Four stride-2 4×4 convolutions down (32, 64, 64, 64 filters), a 256-unit dense layer, a 128-d "
-              "latent; the decoder mirrors it and doubles the resolution with nearest-neighbour upsampling and a "
-              "3×3 convolution (`--upsample resize`), not transposed convolutions, so its images have no "
-              "checkerboard pattern. Gaussian decoder (learned per-pixel variance).",
-        flags=OLIVETTI_FLAGS + ["--likelihood", "gaussian"], epochs=200, select="best",
-                          data_dir=OLIVETTI, pictures=("samples", "reconstructions", "interpolation")),
-    "olivetti_ae": dict(
-        bar="test RMSE below olivetti_conv's",
-        title="the plain auto-encoder baseline on 64×64 Olivetti faces",
-        about="The same network as `olivetti_conv` without the sampling and the KL term (`--model ae`), "
-              "trained on squared error (`--likelihood mse`). It reconstructs better than the VAE and cannot "
-              "sample: it has no prior.",
-        flags=OLIVETTI_FLAGS + ["--model", "ae", "--likelihood", "mse"], epochs=200, select="best",
-                        data_dir=OLIVETTI, pictures=("reconstructions",)),
-}
-
 
 def train_command(name, recipe, run_dir):
     """The ``tfvae train`` argument list of a recipe."""
@@ -192,7 +95,7 @@ def baseline_text(dest, metrics):
         return None
     b = io.read_json(path)
     return (f"**Baseline** (the issue's yardstick): the default model (`python train.py` flags) with the same data "
-            f"flags, 10 epochs (`python bench/zoo.py fashion_mnist_10epochs`), evaluated the same way: NLL "
+            f"flags, 10 epochs (`python -m tfvae.zoo.rebuild fashion_mnist_10epochs`), evaluated the same way: NLL "
             f"{b['nll']:.2f} nats, −ELBO {b['neg_elbo']:.2f}. These weights are {b['nll'] - metrics['nll']:.2f} nats "
             f"better (`baseline_metrics.json`).")
 
@@ -212,15 +115,15 @@ def checkerboard(dest, data_dir):
     """The period-2 power share of 100 prior samples against that of the test images."""
     import dataclasses
 
-    from tfvae import data, evaluate
+    from tfvae import data
 
     model, config = checkpoints.load_model(dest)[:2]
     samples = model.sample(100, seed=0).numpy()
     dc = dataclasses.replace(data.DataConfig.from_dict(config["data"]), data_dir=data_dir)
-    test, _ = evaluate.load_eval_images(dc, "test")
+    test, _ = data.load_eval_images(dc, "test")
     return {"nyquist_power_share_samples": nyquist_share(samples), "nyquist_power_share_test": nyquist_share(test),
             "nyquist_note": "share of spectral power at the period-2 frequencies (checkerboard artefacts), "
-                            "100 prior samples against the test images (bench/zoo.py nyquist_share)"}
+                            "100 prior samples against the test images (tfvae.zoo.rebuild nyquist_share)"}
 
 
 def measure(name, recipe, run_dir, dest):
@@ -237,15 +140,14 @@ def measure(name, recipe, run_dir, dest):
     metrics = io.read_json(metrics_path)
     metrics["weights"] = f"{os.path.relpath(weights, os.path.dirname(run_dir))} (copied to weights/{name})"
     if "class_grid" in recipe["pictures"]:  # a cvae: do its samples show the class asked for?
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        import digits
+        from tfvae.zoo import digits
 
         classifier, accuracy = digits.train_digit_classifier()
         model = checkpoints.load_model(dest)[0]
         metrics["conditional_accuracy"] = digits.conditional_accuracy(model, classifier)
         metrics["conditional_accuracy_note"] = (
             f"1000 prior samples (T=1, 100 per class, seed 0) labelled by an MLP trained on the MNIST training set "
-            f"(test accuracy {accuracy:.4f}; tests/digits.py)")
+            f"(test accuracy {accuracy:.4f}; tfvae.zoo.digits)")
     if "--arch" in recipe["flags"] and "samples" in recipe["pictures"]:  # a conv decoder: any checkerboard?
         metrics.update(checkerboard(dest, recipe["data_dir"]))
     io.write_json(metrics_path, metrics)
@@ -295,7 +197,7 @@ def table(weights_root):
         picture = f'<img src="weights/{name}/{picture}.png" width="180" alt="{name} {picture}">'
         what = RECIPES[name]["title"] if name in RECIPES else "gated-MLP VAE, IWAE k = 5, MNIST (dynamic binarization)"
         command = ("`python bench/quality.py --minutes 60 --recipe gated-iwae5-cosine-59k`" if name == "better_weight"
-                   else f"`python bench/zoo.py {name}`")
+                   else f"`python -m tfvae.zoo.rebuild {name}`")
         rows.append(f"| `{name}` | {what} | {picture} | {metric} | {rec.get('wall_minutes', 0):.0f} | {command} |")
     return "\n".join(rows)
 
@@ -305,7 +207,7 @@ def main():
     ap.add_argument("name", choices=sorted(RECIPES) + ["all", "table"], help="a recipe, all of them, or 'table' "
                     "(print the README's table of the shipped sets)")
     ap.add_argument("--out", default=os.path.join("runs", "zoo"), help="where the training runs go")
-    ap.add_argument("--weights", default=os.path.join(ROOT, "weights"), help="where the sets go")
+    ap.add_argument("--weights", default=installed_root(), help="where the sets go")
     ap.add_argument("--skip_training", action="store_true", help="only finish a run already trained under --out")
     ap.add_argument("--card_only", action="store_true", help="only rewrite training.json and MODEL_CARD.md")
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 """``tfvae sample-remote``."""
 
-from tfvae.argtypes import nonneg_float, nonneg_int, output_file, positive_float, positive_int
-from tfvae.configs import SIGNATURE
+from tfvae.cli.argtypes import nonneg_float, nonneg_int, output_file, positive_float, positive_int
+from tfvae.deploy.formats import SIGNATURE
 
 
 def add_parser(sub):
@@ -31,9 +31,9 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import serving
+    from tfvae.deploy import client
 
-    serving.sample_remote(args.url, args.grpc, model=args.model, version=args.version,
+    client.sample_remote(args.url, args.grpc, model=args.model, version=args.version,
                           signature_name=args.signature_name, num=args.num, latent_dim=args.latent_dim,
                           label=args.label, temperature=args.temperature, seed=args.seed,
                           rest_format=args.rest_format, timeout=args.timeout, nrow=args.nrow, scale=args.scale,

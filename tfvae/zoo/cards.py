@@ -1,4 +1,4 @@
-"""MODEL_CARD.md of a zoo set, written from its recipe, training.json and metrics.json (bench/zoo.py calls it)."""
+"""MODEL_CARD.md of a zoo set, written from its recipe, training.json and metrics.json (``tfvae.zoo.rebuild`` calls it)."""
 
 
 DATA = {
@@ -57,7 +57,7 @@ def write_card(path, name, recipe, record, metrics, baseline=None):
     text = [f"# {name}: {recipe['title']}", "", recipe["about"], "",
             "## Data", "", DATA[metrics["dataset"]], "",
             "## How it was trained", "",
-            "```bash", f"python bench/zoo.py {name}", f"# = {record['command']}", "```", "",
+            "```bash", f"python -m tfvae.zoo.rebuild {name}", f"# = {record['command']}", "```", "",
             f"- Shipped weights: {chosen}.",
             f"- Time on this 2-core CPU machine (no GPU): {wall}, {record['epoch_minutes']:.1f} minutes inside "
             "epochs (training + validation); other training jobs shared the two cores, so a machine to itself runs "

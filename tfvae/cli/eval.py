@@ -1,7 +1,7 @@
 """``tfvae eval``."""
 
-from tfvae.argtypes import output_file, positive_int, weights_dir
-from tfvae.configs import STRATEGIES, STRATEGY_HELP
+from tfvae.cli.argtypes import output_file, positive_int, weights_dir
+from tfvae.config import STRATEGIES, STRATEGY_HELP
 
 
 def add_parser(sub):
@@ -27,9 +27,9 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae import evaluate
+    from tfvae.evaluation import run as evaluation
 
-    evaluate.run_eval(args.load_weight_dir, dataset=args.dataset, data_dir=args.data_dir, split=args.split,
+    evaluation.run_eval(args.load_weight_dir, dataset=args.dataset, data_dir=args.data_dir, split=args.split,
                       num_examples=args.num_examples, iwae_samples=args.iwae_samples, batch=args.batch,
                       seed=args.seed, output=args.output, save_images=args.save_images, strategy=args.strategy)
     return 0

@@ -18,7 +18,7 @@ import os
 
 from tfvae import io
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tfvae/
 
 
 def installed_root():

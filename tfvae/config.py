@@ -1,0 +1,299 @@
+"""What defines a run, TensorFlow-free: the three config dataclasses and the choices that are no kind's own.
+
+The command line builds its flags' choices from the tuples here, and
+``config.json`` is these dataclasses' ``to_dict()``. The export formats are
+``tfvae.deploy.formats``'.
+"""
+
+import dataclasses
+import math
+from typing import Optional, Tuple
+
+from tfvae.errors import TfvaeError
+
+# ----------------------------------------------------------------- choices
+@dataclasses.dataclass(frozen=True)
+class KindTraits:
+    """What a ``--model`` kind takes, for checks that must not import TensorFlow.
+
+    ``tfvae.models.registry`` maps the same names to the classes.
+    """
+
+    stochastic: bool = True  # has a posterior and a prior (an auto-encoder has neither)
+    conditional: bool = False  # takes a label with every image
+    two_layers: bool = False  # two stochastic layers (latent_dim1, hidden2)
+
+
+KINDS = {"vae": KindTraits(), "ae": KindTraits(stochastic=False), "cvae": KindTraits(conditional=True),
+         "vae2": KindTraits(two_layers=True)}
+MODEL_KINDS = tuple(KINDS)
+ARCHS = ("mlp", "gated", "conv")
+CONV_ARCHS = ("conv",)  # architectures with convolutions (default filters; no vae2)
+# How a conv decoder doubles its resolution: 4x4 stride-2 transposed convolutions, or nearest-neighbour
+# resizing then a 3x3 convolution (Odena et al. 2016: no checkerboard artefacts).
+UPSAMPLES = ("transpose", "resize")
+LIKELIHOODS = ("bernoulli", "gaussian", "mse")
+OBJECTIVES = ("elbo", "iwae")
+BINARIZE_MODES = ("none", "dynamic", "static")
+AUGMENTATIONS = ("none", "flip")  # training images only: flip = mirrored left-right with probability 1/2
+LR_SCHEDULES = ("constant", "cosine")
+XLA_MODES = ("auto", "on", "off")
+STRATEGIES = ("default", "mirrored", "multiworker")
+STRATEGY_HELP = ("default (one device), mirrored (every local GPU, else the CPU: MirroredStrategy) or multiworker "
+                 "(the hosts in $TF_CONFIG: MultiWorkerMirroredStrategy); default: default")
+def _choice(flag, value, allowed):
+    if value not in allowed:
+        raise TfvaeError(f"--{flag} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _at_least(flag, value, low):
+    if int(value) < low:
+        raise TfvaeError(f"--{flag} must be {'a positive integer' if low == 1 else f'>= {low}'}, got {value}")
+    return int(value)
+
+
+def _ints(values):
+    return tuple(int(v) for v in values)
+
+
+def _from_dict(cls, d):
+    """A dataclass from a dict, unknown keys ignored (configs written by other versions)."""
+    return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+# ------------------------------------------------------------------ model
+@dataclasses.dataclass
+class VAEConfig:
+    """Architecture of a model.
+
+    Attributes:
+        input_shape: image shape ``(H, W, C)``.
+        latent_dim: size of z (a vae2's top layer z2).
+        hidden: widths of the encoder's dense layers; the decoder mirrors them.
+        beta: weight of the KL term in the loss (1.0 = the ELBO).
+        model: one of ``MODEL_KINDS``: ``vae``, ``ae`` (plain auto-encoder),
+            ``cvae`` (label-conditional) or ``vae2`` (two stochastic layers).
+        arch: ``mlp``, ``gated`` or ``conv``.
+        likelihood: ``bernoulli``, ``gaussian`` or ``mse``.
+        num_classes: label classes (``cvae`` only).
+        conv_filters: filters of the stride-2 conv blocks (``conv`` only;
+            empty = 32,64 for small images, 32,64,128,256 from 64 pixels up).
+        batch_norm: batch normalisation in the conv blocks.
+        upsample: the conv decoder's upsampling, one of ``UPSAMPLES``:
+            ``transpose`` (stride-2 transposed convolutions) or ``resize``
+            (nearest-neighbour x2 then a 3x3 convolution).
+        objective: ``elbo`` or ``iwae`` (Burda et al.: train on the
+            importance-weighted bound with ``k`` samples per example).
+        k: importance samples per example for ``objective="iwae"``.
+        latent_dim1: size of the bottom stochastic layer z1 (``vae2`` only;
+            0 = twice ``latent_dim``).
+        hidden2: widths of the dense layers between z1 and z2 (``vae2`` only;
+            empty = half of each ``hidden`` width, Burda et al.'s proportions).
+    """
+
+    input_shape: Tuple[int, int, int] = (28, 28, 1)
+    latent_dim: int = 128
+    hidden: Tuple[int, ...] = (512, 256)
+    beta: float = 1.0
+    model: str = "vae"
+    arch: str = "mlp"
+    likelihood: str = "bernoulli"
+    num_classes: int = 0
+    conv_filters: Tuple[int, ...] = ()
+    batch_norm: bool = False
+    upsample: str = "transpose"
+    objective: str = "elbo"
+    k: int = 1
+    latent_dim1: int = 0
+    hidden2: Tuple[int, ...] = ()
+
+    def __post_init__(self):
+        self._normalise_types()
+        self._check_shapes()
+        for flag, allowed in (("model", MODEL_KINDS), ("arch", ARCHS), ("likelihood", LIKELIHOODS),
+                              ("objective", OBJECTIVES), ("upsample", UPSAMPLES)):
+            _choice(flag, getattr(self, flag), allowed)
+        self._check_kind()
+        if self.arch in CONV_ARCHS and not self.conv_filters:
+            self.conv_filters = (32, 64) if min(self.input_shape[:2]) < 64 else (32, 64, 128, 256)
+
+    def _normalise_types(self):
+        self.input_shape, self.hidden = _ints(self.input_shape), _ints(self.hidden)
+        self.conv_filters, self.hidden2 = _ints(self.conv_filters), _ints(self.hidden2)
+        self.latent_dim, self.num_classes, self.k = int(self.latent_dim), int(self.num_classes), int(self.k)
+        self.latent_dim1, self.beta, self.batch_norm = int(self.latent_dim1), float(self.beta), bool(self.batch_norm)
+
+    def _check_shapes(self):
+        if len(self.input_shape) != 3 or min(self.input_shape) < 1:
+            raise TfvaeError(f"input_shape must be (H, W, C) with positive sizes, got {self.input_shape}")
+        if self.latent_dim < 1:
+            raise TfvaeError(f"latent_dim must be a positive integer, got {self.latent_dim}")
+        if not self.hidden or min(self.hidden) < 1:
+            raise TfvaeError(f"hidden must be positive layer widths like 512,256, got {self.hidden}")
+        if not math.isfinite(self.beta) or self.beta < 0:
+            raise TfvaeError(f"beta must be a finite number >= 0, got {self.beta}")
+        if self.k < 1:
+            raise TfvaeError(f"--k must be a positive integer, got {self.k}")
+        if self.conv_filters and min(self.conv_filters) < 1:
+            raise TfvaeError(f"conv_filters must be positive, got {self.conv_filters}")
+
+    def _check_kind(self):
+        """The fields that only some kinds take: checked, defaulted, or cleared for the others."""
+        traits = KINDS[self.model]
+        if traits.conditional and self.num_classes < 2:
+            raise TfvaeError(f"a cvae needs labelled data with >= 2 classes, got {self.num_classes}")
+        if not traits.conditional:
+            self.num_classes = 0
+        if self.objective == "iwae" and not traits.stochastic:
+            raise TfvaeError("--objective iwae needs a vae or cvae (an auto-encoder has no posterior to sample)")
+        if not traits.two_layers:
+            self.latent_dim1, self.hidden2 = 0, ()
+            return
+        if self.arch in CONV_ARCHS:
+            raise TfvaeError("--model vae2 is built for --arch mlp or gated, not conv")
+        if self.latent_dim1 < 0 or (self.hidden2 and min(self.hidden2) < 1):
+            raise TfvaeError(f"--latent_dim1 must be >= 1 and --hidden2 positive widths, got "
+                             f"{self.latent_dim1} and {self.hidden2}")
+        self.latent_dim1 = self.latent_dim1 or 2 * self.latent_dim
+        self.hidden2 = self.hidden2 or tuple(max(1, w // 2) for w in self.hidden)
+
+    @property
+    def conditional(self):
+        return self.num_classes > 0
+
+    @property
+    def samples_per_example(self):
+        """Posterior samples drawn per example in training: ``k`` for ``objective="iwae"``, else 1."""
+        return self.k if self.objective == "iwae" else 1
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        for k in ("input_shape", "hidden", "conv_filters", "hidden2"):
+            d[k] = list(d[k])
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        return _from_dict(cls, d)
+
+
+# ------------------------------------------------------------------- data
+@dataclasses.dataclass
+class DataConfig:
+    """Everything that defines the data a model sees.
+
+    Attributes:
+        dataset: dataset spec (``mnist``, ``fashion_mnist``, ``freyface``,
+            ``olivetti``, ``idx:DIR``, ``folder:DIR``).
+        data_dir: where TFDS-prepared data live (default: ``TFDS_DATA_DIR``),
+            or the ``.mat`` file (or its directory) of ``freyface``/``olivetti``.
+        binarize: ``none``, ``dynamic`` (fresh Bernoulli draw each time an
+            example is seen) or ``static`` (one draw with a fixed seed).
+        validation_holdout: if > 0, validate on the last N training examples
+            instead of the test split.
+        train_examples: if > 0, use only the first N training examples.
+        val_examples: if > 0, use only the first N validation examples.
+        image_size: ``(H, W)`` to resize ``folder:`` images to.
+        channels: 1 (gray) or 3 (RGB) for ``folder:`` images.
+        augment: ``none`` or ``flip`` (each training image mirrored
+            left-right with probability 1/2, a fresh draw every pass; faces,
+            not digits). Validation and evaluation images are never changed.
+    """
+
+    dataset: str = "mnist"
+    data_dir: Optional[str] = None
+    binarize: str = "none"
+    validation_holdout: int = 0
+    train_examples: int = 0
+    val_examples: int = 0
+    image_size: Optional[Tuple[int, int]] = None
+    channels: int = 1
+    augment: str = "none"
+
+    def __post_init__(self):
+        if self.image_size is not None:
+            self.image_size = _ints(self.image_size)
+            if len(self.image_size) != 2 or min(self.image_size) < 1:
+                raise TfvaeError(f"--image_size must be H,W with positive sizes, got {self.image_size}")
+        _choice("channels", int(self.channels), (1, 3))
+        self.channels = int(self.channels)
+        _choice("binarize", self.binarize, BINARIZE_MODES)
+        _choice("augment", self.augment, AUGMENTATIONS)
+        for flag in ("validation_holdout", "train_examples", "val_examples"):
+            setattr(self, flag, _at_least(flag, getattr(self, flag), 0))
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["image_size"] = list(self.image_size) if self.image_size else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """From a run's ``config.json`` ``data`` section (unknown keys ignored)."""
+        return _from_dict(cls, d)
+
+
+# --------------------------------------------------------------- training
+@dataclasses.dataclass
+class TrainConfig:
+    """Optimisation and bookkeeping settings of a run.
+
+    Attributes:
+        epoch: total number of epochs (a resumed run continues up to it).
+        batch: examples per step (the global batch under a strategy).
+        learning_rate: Adam learning rate.
+        seed: seeds weights, sampling, shuffling and dynamic binarization.
+        log_every: write batch-level TensorBoard scalars every N steps.
+        run_dir: where everything goes (default ``runs/<dataset>-<model>-<time>``).
+        log_dir: TensorBoard root (default ``<run_dir>/logs``).
+        save_weight_dir: also write the best weights there (a weights dir).
+        load_weight_dir: start from these weights (fine-tuning).
+        overwrite: replace an existing run directory with another config.
+        images: write per-epoch PNGs into ``<run_dir>/images``.
+        steps_per_execution: training steps run per call into the TF graph.
+        lr_schedule: ``constant``, or ``cosine`` (decays to 1 % of
+            ``learning_rate`` over all ``epoch`` epochs, or over the time
+            budget when ``minutes`` is set).
+        kl_warmup_epochs: raise the KL weight linearly from 0 over N epochs.
+        deterministic: TF op determinism: the same seed gives identical runs.
+        strategy: ``default`` (one device), ``mirrored`` or ``multiworker``
+            (``tfvae.engine.distribute.make_strategy``).
+        mixed_precision: layers compute in bfloat16 (variables and losses float32).
+        minutes: wall-clock budget of this invocation (0 = none).
+        xla: ``on``, ``off`` or ``auto`` (``tfvae.training.plan.use_xla``).
+    """
+
+    epoch: int = 100
+    batch: int = 100
+    learning_rate: float = 1e-3
+    seed: int = 0
+    log_every: int = 100
+    run_dir: Optional[str] = None
+    log_dir: Optional[str] = None
+    save_weight_dir: Optional[str] = None
+    load_weight_dir: Optional[str] = None
+    overwrite: bool = False
+    images: bool = True
+    steps_per_execution: int = 50
+    lr_schedule: str = "constant"
+    kl_warmup_epochs: int = 0
+    deterministic: bool = False
+    strategy: str = "default"
+    mixed_precision: bool = False
+    minutes: float = 0.0
+    xla: str = "auto"
+
+    def __post_init__(self):
+        _choice("xla", self.xla, XLA_MODES)
+        _choice("strategy", self.strategy, STRATEGIES)
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if not (math.isfinite(float(self.minutes)) and float(self.minutes) >= 0):
+            raise TfvaeError(f"--minutes must be a number >= 0, got {self.minutes}")
+        if not (math.isfinite(float(self.learning_rate)) and float(self.learning_rate) > 0):
+            raise TfvaeError(f"--learning_rate must be a number > 0, got {self.learning_rate}")
+        _at_least("kl_warmup_epochs", self.kl_warmup_epochs, 0)
+        for flag in ("epoch", "batch", "steps_per_execution", "log_every"):
+            _at_least(flag, getattr(self, flag), 1)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
