@@ -150,6 +150,18 @@ def load(path, threads=None):
     return Loaded(path, fmt, signatures, metadata)
 
 
+def load_decoder(path, threads=None):
+    """An exported decoder (``tfvae export``'s ``decoder``): ``(Loaded, Signature)``, its signature taking ``z``
+    (and ``label`` for a cvae) and returning ``images``; a one-line ``TfvaeError`` for any other model."""
+    loaded = load(path, threads)
+    decode = loaded.get(SIGNATURE)
+    if decode is None or "z" not in decode.inputs or "images" not in decode.outputs:
+        has = f"its inputs are {', '.join(decode.inputs)}" if decode else f"no {SIGNATURE} signature"
+        raise TfvaeError(f"{path} is not an exported decoder ({has}); "
+                         "pass DIR/decoder/N, DIR/decoder.tflite or DIR/decoder.onnx")
+    return loaded, decode
+
+
 def _parse_metadata(text):
     try:
         meta = json.loads(text)
