@@ -12,7 +12,7 @@ takes and returns NumPy arrays, whatever the runtime::
 
     from tfvae.deploy import runtime
     decoder = runtime.load("exports/mnist/decoder.tflite")
-    decode = decoder["serving_default"]          # runtime.SIGNATURE
+    decode = decoder["serving_default"]          # tfvae.deploy.formats.SIGNATURE
     decode.inputs                                # {"z": Input(float32, (None, 128))}
     images = decode(z=z)["images"]               # any batch size
     decoder.metadata                             # {"model": "decoder", "latent_dim": 128, ...}
