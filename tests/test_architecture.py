@@ -17,7 +17,8 @@ ALIASES = ("configs", "evaluate", "latent", "export", "sweep", "serving", "runti
 # Layers, bottom first: a module imports only from its own layer or below (module level or inside a function).
 # A module belongs to the layer of the longest name that is it or a package above it.
 LAYERS = [
-    {"tfvae.errors", "tfvae._tf", "tfvae.config", "tfvae.deploy.formats", "tfvae.cli.argtypes", "tfvae.models.kinds"},
+    {"tfvae.errors", "tfvae._tf", "tfvae.config", "tfvae.deploy.formats", "tfvae.cli.argtypes", "tfvae.models.kinds",
+     "tfvae.evaluation.report"},
     {"tfvae.io", "tfvae.models.densities", "tfvae.pictures.grids", "tfvae.pictures.charts",
      "tfvae.deploy.tf_serving_files", "tfvae.deploy.runtime"},
     {"tfvae.zoo", "tfvae.engine", "tfvae.data"},
