@@ -70,7 +70,8 @@ def test_the_sample_tables_of_tfvae_eval():
     ])
     lines = report.format_table(GAUSSIAN).splitlines()
     assert lines[1].split() == ["ELBO", "866.45", "nats"]  # the headline first; the lines of before stay
-    assert [ln.split("  ")[1].strip() for ln in lines[2:5]] == ["NLL (importance-weighted, K=1000)", "bits/dim", "-ELBO"]
+    labels = [ln.split("  ")[1].strip() for ln in lines[2:5]]
+    assert labels == ["NLL (importance-weighted, K=1000)", "bits/dim", "-ELBO"]
     assert lines[-1] == "  note: Gaussian densities"
     lines = report.format_table(AUTOENCODER).splitlines()
     assert lines[1].split() == ["RMSE", "(reconstruction", "from", "z_mean)", "0.0643"]

@@ -40,7 +40,8 @@ def _metrics(ckpt, likelihood, stochastic):
     for home in homes:
         path = os.path.join(home, "metrics.json")
         if os.path.isfile(path):
-            found = {**io.read_json(path, expect=dict, fix="run tfvae eval again to rewrite it"), "likelihood": likelihood}
+            found = io.read_json(path, expect=dict, fix="run tfvae eval again to rewrite it")
+            found = {**found, "likelihood": likelihood}  # the config's: metrics.json may predate the key
             keys = report.rows(found, "page", stochastic=stochastic)
             return ({k: found[k] for k in keys}, report.shown(found, keys), report.split_text(found),
                     report.protocol(found, keys))
