@@ -17,7 +17,7 @@ ALIASES = ("configs", "evaluate", "latent", "export", "sweep", "serving", "runti
 # Layers, bottom first: a module imports only from its own layer or below (module level or inside a function).
 # A module belongs to the layer of the longest name that is it or a package above it.
 LAYERS = [
-    {"tfvae.errors", "tfvae._tf", "tfvae.deploy.formats", "tfvae.cli.argtypes"},
+    {"tfvae.errors", "tfvae._tf", "tfvae.deploy.formats", "tfvae.cli.argtypes", "tfvae.evaluation.report"},
     {"tfvae.io", "tfvae.pictures.grids", "tfvae.pictures.charts", "tfvae.deploy.tf_serving_files",
      "tfvae.deploy.runtime", "tfvae.models.kinds", "tfvae.models.densities", "tfvae.models.networks",
      "tfvae.models.likelihoods", "tfvae.models.objectives"},
@@ -29,6 +29,8 @@ LAYERS = [
     {"tfvae.training.sweep", "tfvae.explorer"},
     {"tfvae.cli", "tfvae.__main__", "tfvae", "tfvae.zoo.rebuild"} | {f"tfvae.{old}" for old in ALIASES},
 ]
+
+
 def _modules():
     found = {}
     for dirpath, dirs, files in os.walk(PACKAGE):
