@@ -21,10 +21,8 @@ import argparse
 import json
 import os
 import statistics
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault(  # the shared data beside the checkout, as in the tests
     "TFDS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tensorflow_datasets"))
 
@@ -35,7 +33,6 @@ import tensorflow as tf  # noqa: E402
 from tfvae import data, models  # noqa: E402
 from tfvae.engine import optim  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_speed import time_epoch  # noqa: E402
 
 VARIANTS = {

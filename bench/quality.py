@@ -15,7 +15,6 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, ".."))
 os.environ.setdefault("TFDS_DATA_DIR", os.path.join(HERE, "..", "..", "shared", "tensorflow_datasets"))
 
 from tfvae import checkpoints, cli  # noqa: E402

@@ -20,11 +20,9 @@ peak measured in the same run. The last line is one JSON object.
 import argparse
 import json
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -33,7 +31,6 @@ import tensorflow as tf  # noqa: E402
 from tfvae import models  # noqa: E402
 from tfvae.engine import optim  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_speed import RECIPES, dense_shapes, matmul_peak  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from tfvae.errors import TfvaeError
 from tfvae.evaluation import report
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-# Bundled test images (bench/make_explorer_examples.py): a 10 x 10 grid, row k = ten test images of class k.
+# Bundled test images (python -m tfvae.explorer.examples): a 10 x 10 grid, row k = ten test images of class k.
 EXAMPLES = {"mnist": "examples/mnist.png", "fashion_mnist": "examples/fashion_mnist.png"}
 EXAMPLE_SHAPE = [28, 28, 1]
 CLASS_NAMES = {

@@ -1,4 +1,4 @@
-"""A plain digit classifier for judging a CVAE's samples (shared by tests/test_zoo.py and bench/zoo.py).
+"""A plain digit classifier for judging a CVAE's samples (shared by tests/test_zoo.py and tfvae.zoo.rebuild).
 
 ``conditional_accuracy`` asks: of ``per_class`` samples drawn from the prior at temperature 1 for each class,
 what fraction does a classifier trained on real MNIST label as the class they were conditioned on?

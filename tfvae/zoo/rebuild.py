@@ -24,7 +24,7 @@ from tfvae import checkpoints, cli, io
 from tfvae.evaluation import report
 from tfvae.zoo import cards as zoo_cards
 from tfvae.zoo.lookup import installed_root
-from tfvae.zoo.recipes import RECIPES, SHARED
+from tfvae.zoo.recipes import OLIVETTI, RECIPES, SHARED
 
 os.environ.setdefault("TFDS_DATA_DIR", os.path.join(SHARED, "tensorflow_datasets"))
 
