@@ -37,6 +37,25 @@ from tfvae.engine.metrics import TERMS, TermMeans
 from tfvae.errors import TfvaeError
 
 
+def normal_noise(batch, k, width, seed, rows=None):
+    """Standard-normal noise ``[batch, k, width]``: ``k`` posterior samples of ``width`` numbers per example.
+
+    The one draw of training (``Trainer.draw_noise``) and evaluation. ``seed``:
+    a ``keras.random.SeedGenerator`` (training: the model's seed stream) or a
+    stateless ``[2]`` seed (evaluation: the numbers repeat for a seed).
+    ``rows``: ``(offset, n)`` when the ``batch`` examples are rows
+    ``offset..offset+batch`` of ``n`` split over replicas: the noise is drawn
+    for all ``n`` rows and sliced, so every example gets the draw it gets unsplit.
+    """
+    total = batch if rows is None else rows[1]
+    shape = tf.stack([total, k, width])
+    if isinstance(seed, keras.random.SeedGenerator):
+        eps = keras.random.normal(shape, seed=seed)
+    else:
+        eps = tf.random.stateless_normal(shape, seed=seed)
+    return eps if rows is None else eps[rows[0] : rows[0] + batch]
+
+
 class Trainer:
     """``train_step``/``test_step``/``compile`` for a ``keras.Model`` whose maths is ``compute_losses``."""
 
@@ -75,11 +94,7 @@ class Trainer:
             _, out = tf.while_loop(lambda i, _: i < steps, one,
                                    (tf.constant(0), tf.TensorArray(tf.float32, size=steps)))
             return out.stack()
-        k, width = self.noise_shape
-        if rows is None:
-            return keras.random.normal(tf.stack([batch, k, width]), seed=self.seed_generator)
-        offset, total = rows
-        return keras.random.normal(tf.stack([total, k, width]), seed=self.seed_generator)[offset : offset + batch]
+        return normal_noise(batch, *self.noise_shape, self.seed_generator, rows)
 
     # ----------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", xla_step=False, steps_per_call=1, **kwargs):

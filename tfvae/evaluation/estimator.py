@@ -17,24 +17,15 @@ import keras
 import numpy as np
 
 from tfvae.config import CONV_ARCHS
+from tfvae.engine.steps import normal_noise
+from tfvae.models import densities
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
 def _noise(model, k, seed, b, rows=None):
-    """Stateless standard-normal noise ``[b, k, width]`` for ``k`` importance samples (None without noise).
-
-    ``rows``: ``(offset, n)`` when the ``b`` examples are rows ``offset..offset+b``
-    of a batch of ``n`` split over replicas: the noise is drawn for all ``n``
-    rows and sliced, so every example gets the draw it gets unsplit.
-    """
-    if model.noise_shape is None:
-        return None
-    width = model.noise_shape[1]
-    if rows is None:
-        return tf.random.stateless_normal(tf.stack([b, k, width]), seed=seed)
-    offset, n = rows
-    return tf.random.stateless_normal(tf.stack([n, k, width]), seed=seed)[offset : offset + b]
+    """Stateless noise ``[b, k, width]`` for ``k`` importance samples (None without noise): ``normal_noise``."""
+    return None if model.noise_shape is None else normal_noise(b, k, model.noise_shape[1], seed, rows)
 
 
 # Decoder work per evaluation step: 20 000 decodes of a 28 x 28 image (K = 5000: 4 MNIST images per step), as
@@ -90,10 +81,8 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
     def per_example(x, y, seed_pair, rows=None):
         t = model.log_weights(x, y, _noise(model, k, seed_pair, tf.shape(x)[0], rows), k)
         rec = -tf.reduce_mean(t["log_px_z"], axis=1)
-        nll = -(tf.reduce_logsumexp(t["log_w"], axis=1) - math.log(k)) if bound else tf.zeros_like(rec)
-        err = tf.reshape(t["recon"] - x, [tf.shape(x)[0], math.prod(model.config.input_shape)])
-        rmse = tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
-        return nll, rec, t["kl"], rmse, t["z_mean"]
+        nll = -densities.iwae_bound(t["log_w"]) if bound else tf.zeros_like(rec)
+        return nll, rec, t["kl"], densities.rmse(t["recon"], x), t["z_mean"]
 
     if strategy is None:
         step = tf.function(per_example, jit_compile=False, reduce_retracing=True)
