@@ -131,7 +131,7 @@ def _exact_log_px_vae2(model, images):
     dz = float(z[1, 0] - z[0, 0])
     z64 = z[:, 0].astype(np.float64)
     logits = model.decoder(tf.constant(z)).numpy().reshape(len(z), -1).astype(np.float64)  # z1 -> x
-    pm, plv = (t.numpy()[:, 0].astype(np.float64) for t in model._prior1(tf.constant(z)))  # z2 -> p(z1|z2)
+    pm, plv = (t.numpy()[:, 0].astype(np.float64) for t in model.kind._prior1(model, tf.constant(z)))  # z2 -> p(z1|z2)
     # log p(z1 | z2) on the grid: rows z2, columns z1
     log_p1 = -0.5 * (np.log(2 * np.pi) + plv[:, None] + (z64[None, :] - pm[:, None]) ** 2 * np.exp(-plv[:, None]))
     log_p2 = -0.5 * (np.log(2 * np.pi) + z64 ** 2)

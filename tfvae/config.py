@@ -7,26 +7,12 @@ The command line builds its flags' choices from the tuples here, and
 
 import dataclasses
 import math
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from tfvae.errors import TfvaeError
 
 # ----------------------------------------------------------------- choices
-@dataclasses.dataclass(frozen=True)
-class KindTraits:
-    """What a ``--model`` kind takes, for checks that must not import TensorFlow.
-
-    ``tfvae.models.registry`` maps the same names to the classes.
-    """
-
-    stochastic: bool = True  # has a posterior and a prior (an auto-encoder has neither)
-    conditional: bool = False  # takes a label with every image
-    two_layers: bool = False  # two stochastic layers (latent_dim1, hidden2)
-
-
-KINDS = {"vae": KindTraits(), "ae": KindTraits(stochastic=False), "cvae": KindTraits(conditional=True),
-         "vae2": KindTraits(two_layers=True)}
-MODEL_KINDS = tuple(KINDS)
+# The --model kinds are tfvae.models.kinds' registry (each kind's own file declares its traits and fields).
 ARCHS = ("mlp", "gated", "conv")
 CONV_ARCHS = ("conv",)  # architectures with convolutions (default filters; no vae2)
 # How a conv decoder doubles its resolution: 4x4 stride-2 transposed convolutions, or nearest-neighbour
@@ -62,20 +48,34 @@ def _from_dict(cls, d):
 
 
 # ------------------------------------------------------------------ model
-@dataclasses.dataclass
+# The fields every kind has; a kind's own fields (tfvae.models.kinds: Kind.fields) live in VAEConfig.options.
+MODEL_DEFAULTS = dict(input_shape=(28, 28, 1), latent_dim=128, hidden=(512, 256), beta=1.0, model="vae", arch="mlp",
+               likelihood="bernoulli", num_classes=0, conv_filters=(), batch_norm=False, upsample="transpose",
+               objective="elbo", k=1)
+
+
+@dataclasses.dataclass(init=False)
 class VAEConfig:
-    """Architecture of a model.
+    """Architecture of a model: the fields every kind has, and its kind's own (``options``).
+
+    ``VAEConfig(model="vae2", latent_dim1=5)``: a kind's own fields are given
+    by name like the others and read as attributes (``cfg.latent_dim1``);
+    ``to_dict()`` writes them beside the common ones (``config.json``'s
+    ``model`` section). Another kind's field with a value is an error, with
+    its default it is dropped; ``from_dict`` ignores keys no field has
+    (configs of other versions, which wrote every kind's keys).
 
     Attributes:
         input_shape: image shape ``(H, W, C)``.
         latent_dim: size of z (a vae2's top layer z2).
         hidden: widths of the encoder's dense layers; the decoder mirrors them.
         beta: weight of the KL term in the loss (1.0 = the ELBO).
-        model: one of ``MODEL_KINDS``: ``vae``, ``ae`` (plain auto-encoder),
-            ``cvae`` (label-conditional) or ``vae2`` (two stochastic layers).
+        model: a kind of ``tfvae.models.kinds.names()``: ``vae``, ``ae``
+            (plain auto-encoder), ``cvae`` (label-conditional), ``vae2`` (two
+            stochastic layers), or one a plugin registered.
         arch: ``mlp``, ``gated`` or ``conv``.
         likelihood: ``bernoulli``, ``gaussian`` or ``mse``.
-        num_classes: label classes (``cvae`` only).
+        num_classes: label classes (conditional kinds only; 0 for the others).
         conv_filters: filters of the stride-2 conv blocks (``conv`` only;
             empty = 32,64 for small images, 32,64,128,256 from 64 pixels up).
         batch_norm: batch normalisation in the conv blocks.
@@ -85,43 +85,65 @@ class VAEConfig:
         objective: ``elbo`` or ``iwae`` (Burda et al.: train on the
             importance-weighted bound with ``k`` samples per example).
         k: importance samples per example for ``objective="iwae"``.
-        latent_dim1: size of the bottom stochastic layer z1 (``vae2`` only;
-            0 = twice ``latent_dim``).
-        hidden2: widths of the dense layers between z1 and z2 (``vae2`` only;
-            empty = half of each ``hidden`` width, Burda et al.'s proportions).
+        options: the kind's own fields (e.g. a vae2's ``latent_dim1`` and ``hidden2``).
     """
 
-    input_shape: Tuple[int, int, int] = (28, 28, 1)
-    latent_dim: int = 128
-    hidden: Tuple[int, ...] = (512, 256)
-    beta: float = 1.0
-    model: str = "vae"
-    arch: str = "mlp"
-    likelihood: str = "bernoulli"
-    num_classes: int = 0
-    conv_filters: Tuple[int, ...] = ()
-    batch_norm: bool = False
-    upsample: str = "transpose"
-    objective: str = "elbo"
-    k: int = 1
-    latent_dim1: int = 0
-    hidden2: Tuple[int, ...] = ()
+    input_shape: Tuple[int, int, int]
+    latent_dim: int
+    hidden: Tuple[int, ...]
+    beta: float
+    model: str
+    arch: str
+    likelihood: str
+    num_classes: int
+    conv_filters: Tuple[int, ...]
+    batch_norm: bool
+    upsample: str
+    objective: str
+    k: int
+    options: Dict[str, Any]
 
-    def __post_init__(self):
+    def __init__(self, **fields):
+        from tfvae.models import kinds
+
+        kind = kinds.get(fields.get("model", MODEL_DEFAULTS["model"]))
+        options = dict(fields.pop("options", None) or {})
+        every = kinds.fields()
+        for name in list(fields):
+            if name in MODEL_DEFAULTS:
+                continue
+            value = fields.pop(name)
+            if name in {f.name for f in kind.fields}:
+                options[name] = value
+            elif name in every:
+                field, owners = every[name]
+                if value is not None and field.normalise(value) != field.normalise(field.default):
+                    raise TfvaeError(f"--{name} is an option of --model {', '.join(owners)}, not of {kind.name}")
+            else:
+                raise TypeError(f"VAEConfig got an unexpected field {name!r}")
+        for name, default in MODEL_DEFAULTS.items():
+            setattr(self, name, fields.get(name, default))
+        self.options = {f.name: f.normalise(options.get(f.name, f.default)) for f in kind.fields}
         self._normalise_types()
         self._check_shapes()
-        for flag, allowed in (("model", MODEL_KINDS), ("arch", ARCHS), ("likelihood", LIKELIHOODS),
-                              ("objective", OBJECTIVES), ("upsample", UPSAMPLES)):
+        for flag, allowed in (("arch", ARCHS), ("likelihood", LIKELIHOODS), ("objective", OBJECTIVES),
+                              ("upsample", UPSAMPLES)):
             _choice(flag, getattr(self, flag), allowed)
-        self._check_kind()
+        kind.check(self)
         if self.arch in CONV_ARCHS and not self.conv_filters:
             self.conv_filters = (32, 64) if min(self.input_shape[:2]) < 64 else (32, 64, 128, 256)
 
+    def __getattr__(self, name):
+        options = self.__dict__.get("options")
+        if options is not None and name in options:
+            return options[name]
+        raise AttributeError(f"VAEConfig of --model {self.__dict__.get('model')} has no field {name!r}")
+
     def _normalise_types(self):
-        self.input_shape, self.hidden = _ints(self.input_shape), _ints(self.hidden)
-        self.conv_filters, self.hidden2 = _ints(self.conv_filters), _ints(self.hidden2)
+        self.input_shape, self.hidden, self.conv_filters = (_ints(self.input_shape), _ints(self.hidden),
+                                                            _ints(self.conv_filters))
         self.latent_dim, self.num_classes, self.k = int(self.latent_dim), int(self.num_classes), int(self.k)
-        self.latent_dim1, self.beta, self.batch_norm = int(self.latent_dim1), float(self.beta), bool(self.batch_norm)
+        self.beta, self.batch_norm = float(self.beta), bool(self.batch_norm)
 
     def _check_shapes(self):
         if len(self.input_shape) != 3 or min(self.input_shape) < 1:
@@ -137,26 +159,6 @@ class VAEConfig:
         if self.conv_filters and min(self.conv_filters) < 1:
             raise TfvaeError(f"conv_filters must be positive, got {self.conv_filters}")
 
-    def _check_kind(self):
-        """The fields that only some kinds take: checked, defaulted, or cleared for the others."""
-        traits = KINDS[self.model]
-        if traits.conditional and self.num_classes < 2:
-            raise TfvaeError(f"a cvae needs labelled data with >= 2 classes, got {self.num_classes}")
-        if not traits.conditional:
-            self.num_classes = 0
-        if self.objective == "iwae" and not traits.stochastic:
-            raise TfvaeError("--objective iwae needs a vae or cvae (an auto-encoder has no posterior to sample)")
-        if not traits.two_layers:
-            self.latent_dim1, self.hidden2 = 0, ()
-            return
-        if self.arch in CONV_ARCHS:
-            raise TfvaeError("--model vae2 is built for --arch mlp or gated, not conv")
-        if self.latent_dim1 < 0 or (self.hidden2 and min(self.hidden2) < 1):
-            raise TfvaeError(f"--latent_dim1 must be >= 1 and --hidden2 positive widths, got "
-                             f"{self.latent_dim1} and {self.hidden2}")
-        self.latent_dim1 = self.latent_dim1 or 2 * self.latent_dim
-        self.hidden2 = self.hidden2 or tuple(max(1, w // 2) for w in self.hidden)
-
     @property
     def conditional(self):
         return self.num_classes > 0
@@ -167,14 +169,31 @@ class VAEConfig:
         return self.k if self.objective == "iwae" else 1
 
     def to_dict(self):
-        d = dataclasses.asdict(self)
-        for k in ("input_shape", "hidden", "conv_filters", "hidden2"):
+        """``config.json``'s ``model`` section: the common fields, then the kind's own (flat, JSON types)."""
+        from tfvae.models import kinds
+
+        d = {name: getattr(self, name) for name in MODEL_DEFAULTS}
+        for k in ("input_shape", "hidden", "conv_filters"):
             d[k] = list(d[k])
+        d.update({f.name: f.to_json(self.options[f.name]) for f in kinds.get(self.model).fields})
         return d
 
     @classmethod
     def from_dict(cls, d):
-        return _from_dict(cls, d)
+        """From a ``model`` section (unknown keys, and other kinds' keys, ignored)."""
+        from tfvae.models import kinds
+
+        kind = kinds.get(d.get("model", MODEL_DEFAULTS["model"]))
+        own = set(MODEL_DEFAULTS) | {f.name for f in kind.fields}
+        return cls(**{k: v for k, v in d.items() if k in own})
+
+    @classmethod
+    def field_names(cls, model=None):
+        """The fields of ``model``'s kind (every kind's when None): what a ``VAE(...)`` keyword may set."""
+        from tfvae.models import kinds
+
+        own = [f.name for f in kinds.get(model).fields] if model else list(kinds.fields())
+        return tuple(MODEL_DEFAULTS) + tuple(own)
 
 
 # ------------------------------------------------------------------- data

@@ -48,7 +48,7 @@ def digits(n=16):
 
 def noise(model, n, seed):
     k = model.samples_per_example
-    width = model.config.latent_dim1 + model.config.latent_dim
+    width = model.noise_shape[1]  # latent_dim1 + latent_dim for a vae2, latent_dim for the others
     return np.random.default_rng(seed).standard_normal((n, k, width)).astype(np.float32)
 
 

@@ -1,10 +1,12 @@
 """Flags declared once: ``tfvae train`` and ``tfvae sweep`` share them, and one mapping turns them into configs.
 
-Choices come from ``tfvae.config``; the types from ``tfvae.cli.argtypes``.
+Choices come from ``tfvae.config`` and the kind registry (``tfvae.models.kinds``: ``--model`` and each
+kind's own flags); the types from ``tfvae.cli.argtypes``.
 Nothing here imports TensorFlow.
 """
 
 from tfvae import config
+from tfvae.models import kinds
 from tfvae.cli.argtypes import (directory, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
                             weights_dir)
 
@@ -28,19 +30,19 @@ def add_data_flags(p):
 
 
 def add_model_flags(p, grid=False):
-    """The architecture; with ``grid`` (a sweep) without the three flags a sweep takes as lists."""
+    """The architecture; with ``grid`` (a sweep) without the three flags a sweep takes as lists.
+
+    ``--model`` and each kind's own flags come from the kind registry (``tfvae.models.kinds``).
+    """
     if not grid:
         p.add_argument("--latent_dim", type=positive_int, default=None, help="latent size (default 128)")
         p.add_argument("--beta", type=nonneg_float, default=None, help="KL weight (default 1.0)")
-        p.add_argument("--model", choices=config.MODEL_KINDS, default=None,
-                       help="vae (default), ae (plain auto-encoder), cvae (label-conditional VAE) or vae2 "
-                            "(two stochastic layers; --latent_dim is the top one)")
+        p.add_argument("--model", choices=kinds.names(), default=None,
+                       help="; ".join(f"{n}: {kinds.get(n).help}" for n in kinds.names()) + " (default vae)")
     p.add_argument("--hidden", type=int_list, default=None,
                    help="encoder hidden widths, decoder mirrors (default 512,256)")
-    p.add_argument("--latent_dim1", type=positive_int, default=None,
-                   help="vae2: size of the bottom stochastic layer (default 2 x latent_dim)")
-    p.add_argument("--hidden2", type=int_list, default=None,
-                   help="vae2: widths between the two stochastic layers (default half of --hidden)")
+    for name, (field, owners) in kinds.fields().items():
+        _add_field_flag(p, field, owners)
     p.add_argument("--arch", choices=config.ARCHS, default=None,
                    help="mlp (default), gated (MLP of gated linear units) or conv")
     p.add_argument("--likelihood", choices=config.LIKELIHOODS, default=None,
@@ -98,13 +100,31 @@ def add_run_flags(p):
 
 
 # --------------------------------------------------------- flags -> configs
-MODEL_FIELDS = ("latent_dim", "hidden", "beta", "model", "arch", "likelihood", "conv_filters", "batch_norm",
-                "upsample", "objective", "k", "latent_dim1", "hidden2")
+_FIELD_ARGTYPES = {"widths": int_list, "float": nonneg_float}
+
+
+def _add_field_flag(p, field, owners):
+    """``--NAME`` of a kind's own ``Field``, its help prefixed by the kinds that take it."""
+    help = f"{', '.join(owners)}: {field.help}"
+    if field.type == "bool":
+        p.add_argument(f"--{field.name}", action="store_const", const=True, default=None, help=help)
+        return
+    kind = _FIELD_ARGTYPES.get(field.type) or (positive_int if field.minimum >= 1 else nonneg_int)
+    p.add_argument(f"--{field.name}", type=kind, default=None, help=help)
+
+
+COMMON_MODEL_FIELDS = ("latent_dim", "hidden", "beta", "model", "arch", "likelihood", "conv_filters", "batch_norm",
+                       "upsample", "objective", "k")
+
+
+def model_fields():
+    """The model flags a run takes: the common ones and every kind's own."""
+    return COMMON_MODEL_FIELDS + tuple(kinds.fields())
 
 
 def model_overrides(args):
     """The ``VAEConfig`` fields the flags set (None: not given)."""
-    return {k: getattr(args, k, None) for k in MODEL_FIELDS}
+    return {k: getattr(args, k, None) for k in model_fields()}
 
 
 def data_config(args):

@@ -10,7 +10,8 @@ predict requests (this server, or ``--serving_url``).
 import os
 
 from tfvae import checkpoints, io, zoo
-from tfvae.config import KINDS, VAEConfig
+from tfvae.config import MODEL_DEFAULTS
+from tfvae.models import kinds
 from tfvae.errors import TfvaeError
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -73,14 +74,14 @@ def page_config(load_weight_dir, serving_url=None):
     ckpt = checkpoints.resolve(load_weight_dir)
     config = checkpoints.read_config(ckpt)
     model, data = config["model"], config.get("data") or {}
-    kind = model.get("model", VAEConfig.model)
-    traits = KINDS.get(kind)
-    if traits is None:
+    kind = model.get("model", MODEL_DEFAULTS["model"])
+    if kind not in kinds.names():
         raise TfvaeError(f"{os.path.join(ckpt, 'config.json')}: unknown model kind {kind!r} (this tfvae knows "
-                         f"{', '.join(KINDS)}); explore it with the tfvae that trained it")
+                         f"{', '.join(kinds.names())}); explore it with the tfvae that trained it")
+    traits = kinds.get(kind)
     try:
-        shape = [int(v) for v in model.get("input_shape", VAEConfig.input_shape)]
-        latent = int(model.get("latent_dim", VAEConfig.latent_dim))
+        shape = [int(v) for v in model.get("input_shape", MODEL_DEFAULTS["input_shape"])]
+        latent = int(model.get("latent_dim", MODEL_DEFAULTS["latent_dim"]))
         num_classes = int(model.get("num_classes") or 0) if traits.conditional else 0
     except (TypeError, ValueError):
         raise TfvaeError(f"{os.path.join(ckpt, 'config.json')} has the wrong shape (input_shape, latent_dim or "
@@ -91,11 +92,11 @@ def page_config(load_weight_dir, serving_url=None):
     examples = None
     if dataset in EXAMPLES and shape == EXAMPLE_SHAPE and os.path.isfile(os.path.join(STATIC, EXAMPLES[dataset])):
         examples = {"url": EXAMPLES[dataset], "per_class": 10, "class_names": CLASS_NAMES[dataset]}
-    likelihood = model.get("likelihood", VAEConfig.likelihood)
+    likelihood = model.get("likelihood", MODEL_DEFAULTS["likelihood"])
     metrics, split = _metrics(ckpt, likelihood, traits.stochastic)
     return {
         "name": _display_name(load_weight_dir, ckpt), "checkpoint": os.path.abspath(ckpt), "dataset": dataset,
-        "binarize": data.get("binarize"), "kind": kind, "arch": model.get("arch", VAEConfig.arch),
+        "binarize": data.get("binarize"), "kind": kind, "arch": model.get("arch", MODEL_DEFAULTS["arch"]),
         "likelihood": likelihood, "latent_dim": latent, "input_shape": shape,
         "stochastic": traits.stochastic, "conditional": traits.conditional, "num_classes": num_classes,
         "class_names": class_names, "metrics": metrics, "metrics_split": split,

@@ -1,31 +1,56 @@
-"""The model family: one file per kind, found by name.
+"""The models: one Keras class for every kind, and the axes it is composed of.
 
-* ``vae.VAE`` (``--model vae``): the base, with encode, decode, sample and the
-  per-sample terms; ``autoencoder.AutoEncoder`` (``ae``),
-  ``conditional.ConditionalVAE`` (``cvae``), ``hierarchical.HierarchicalVAE``
-  (``vae2``) override what differs.
-* ``networks``: the encoders and decoders of each ``--arch`` (``ARCHS``).
-* ``likelihoods``: ``p(x | z)`` of each ``--likelihood`` (``LIKELIHOODS``).
-* ``objectives``: the ELBO and the importance-weighted bound (``OBJECTIVES``).
-* ``registry``: ``--model`` name -> class (``KINDS``, ``get``).
+* ``model.VAE``: the ``keras.Model`` (``VAE(model="cvae", ...)`` for another kind);
+* ``kinds``: the ``--model`` kinds, one file each, and their registry (TensorFlow-free);
+* ``networks``: the encoders and decoders of each ``--arch`` (``ARCHS``);
+* ``likelihoods``: ``p(x | z)`` of each ``--likelihood`` (``LIKELIHOODS``);
+* ``objectives``: the ELBO and the importance-weighted bound (``OBJECTIVES``);
+* ``densities``: log-densities, KL, the reparameterisation, the IWAE bound and rmse,
+  shared by training and evaluation.
 
 The training machinery (XLA steps, stacks, noise feeding, replicas) is
-``tfvae.engine``, which the models mix in and which never imports them.
+``tfvae.engine``, which the model mixes in and which never imports it.
+
+This package imports no TensorFlow until one of the names below is used
+(``from tfvae import models; models.VAE``), so the TensorFlow-free kind
+registry (``tfvae.models.kinds``) can be read by the command line.
 """
 
-from tfvae.config import ARCHS, LIKELIHOODS, MODEL_KINDS, OBJECTIVES, VAEConfig  # noqa: F401
-from tfvae.engine.metrics import TERMS, TermMeans  # noqa: F401
-from tfvae.models.likelihoods import LOG_VAR_MAX, LOG_VAR_MIN  # noqa: F401
-from tfvae.models.networks import GatedDense  # noqa: F401
-from tfvae.models.registry import KINDS, get  # noqa: F401
-from tfvae.models.vae import VAE  # noqa: F401  (first: the others subclass it)
-from tfvae.models.autoencoder import AutoEncoder  # noqa: F401,E402
-from tfvae.models.conditional import ConditionalVAE  # noqa: F401,E402
-from tfvae.models.hierarchical import PRIOR_LOG_VAR_BOUND, HierarchicalVAE  # noqa: F401,E402
+import importlib
+
+# name -> (module, attribute): what ``models.NAME`` gives, imported on first use.
+_LAZY = {
+    "VAE": ("tfvae.models.model", "VAE"),
+    "VAEConfig": ("tfvae.config", "VAEConfig"),
+    "ARCHS": ("tfvae.config", "ARCHS"),
+    "LIKELIHOODS": ("tfvae.config", "LIKELIHOODS"),
+    "OBJECTIVES": ("tfvae.config", "OBJECTIVES"),
+    "TERMS": ("tfvae.engine.metrics", "TERMS"),
+    "TermMeans": ("tfvae.engine.metrics", "TermMeans"),
+    "LOG_VAR_MIN": ("tfvae.models.likelihoods", "LOG_VAR_MIN"),
+    "LOG_VAR_MAX": ("tfvae.models.likelihoods", "LOG_VAR_MAX"),
+    "GatedDense": ("tfvae.models.networks", "GatedDense"),
+    "PRIOR_LOG_VAR_BOUND": ("tfvae.models.kinds.vae2", "PRIOR_LOG_VAR_BOUND"),
+    "get": ("tfvae.models.kinds", "get"),
+}
+
+
+def __getattr__(name):
+    if name == "KINDS":
+        from tfvae.models import kinds
+
+        return {n: kinds.get(n) for n in kinds.names()}
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'tfvae.models' has no attribute {name!r}")
 
 
 def build_model(model_config):
     """Builds the model of a ``VAEConfig`` (or its dict form), with every variable created."""
+    from tfvae.config import VAEConfig
+    from tfvae.models.model import VAE
+
     if isinstance(model_config, dict):
         model_config = VAEConfig.from_dict(model_config)
-    return get(model_config.model)(**model_config.to_dict()).build_all()
+    return VAE(**model_config.to_dict()).build_all()

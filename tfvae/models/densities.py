@@ -1,6 +1,6 @@
 """Per-example log-densities and divergences used by the models.
 
-Every function returns one value per example (shape ``[batch]``), summed
+Every function returns one value per example (shape ``[batch]``, or ``[batch, k]`` per sample), summed
 over pixels / latent dimensions, in nats. Averaging over the batch is the
 caller's job, so the same functions serve training, evaluation and the
 importance-weighted bound.
@@ -82,3 +82,47 @@ def squared_error(x, mean):
     """Summed squared error per example (the fixed-variance L2 reconstruction term)."""
     x = tf.cast(x, mean.dtype)
     return tf.reduce_sum(_flatten(tf.square(x - mean)), axis=1)
+
+
+def reparameterize(mean, log_var, eps):
+    """``z = mean + exp(log_var / 2) * eps`` for ``eps`` ``[b, k, d]`` and a ``[b, d]`` posterior: ``[b, k, d]``."""
+    return mean[:, None, :] + tf.exp(0.5 * log_var)[:, None, :] * eps
+
+
+def draw_and_log_ratio(z_mean, z_log_var, eps):
+    """``z`` (``reparameterize``) and ``log p(z) - log q(z | x)`` ``[b, k]`` for a N(0, I) prior.
+
+    With ``z`` drawn through ``eps``, ``(z - mean)^2 / var = eps^2``, so
+    ``log p(z) - log q(z | x) = 0.5 * sum(eps^2 + log_var - z^2)`` (the
+    ``log 2 pi`` terms cancel): no division and no broadcast of the ``[b, d]``
+    posterior over the ``[b, k, d]`` samples in TF's slow broadcasting kernels.
+    Training (the importance-weighted bound) and evaluation both take it from here.
+
+    Returns:
+        ``z [b, k, d]``, ``log_ratio [b, k]``.
+    """
+    z = reparameterize(z_mean, z_log_var, eps)
+    return z, 0.5 * tf.reduce_sum(tf.square(eps) + z_log_var[:, None, :] - tf.square(z), axis=-1)
+
+
+# ``draw_and_log_ratio`` as one fused XLA pass, for evaluation's many samples (no gradient needed: a
+# compiled function nested in a compiled training step cannot be differentiated with dynamic shapes).
+sample_and_log_ratio = tf.function(draw_and_log_ratio, jit_compile=True)
+
+
+def iwae_bound(log_w):
+    """``log (1/k) sum_i exp(log_w_i)`` over the last axis of ``[b, k]`` log-weights (Burda et al., 2016).
+
+    The importance-weighted lower bound on ``log p(x)``; k = 1 gives the
+    single-sample ELBO. Training (``objectives.IWAE``) and evaluation both
+    take it from here.
+    """
+    k = log_w.shape[-1]
+    log_k = math.log(k) if k is not None else tf.math.log(tf.cast(tf.shape(log_w)[-1], log_w.dtype))
+    return tf.reduce_logsumexp(log_w, axis=-1) - log_k
+
+
+def rmse(mean, x):
+    """Per-example root mean squared error of decoder means against the images, ``[batch]``."""
+    err = tf.reshape(mean - tf.cast(x, mean.dtype), [tf.shape(x)[0], -1])
+    return tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))

@@ -6,9 +6,8 @@ Both take the terms a model computes for ``k`` posterior samples per example
 ``kl_loss`` in nats.
 """
 
-import math
-
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
+from tfvae.models import densities
 
 
 def _mean_over_samples(t):
@@ -35,12 +34,11 @@ class IWAE:
     needs_log_w = True
 
     def __call__(self, terms, beta, k):
-        bound = tf.reduce_logsumexp(terms["log_w"], axis=1) - math.log(k)
-        return {"loss": -bound, "reconstruction_loss": -_mean_over_samples(terms["log_px_z"]),
-                "kl_loss": _mean_over_samples(terms["kl"])}
+        return {"loss": -densities.iwae_bound(terms["log_w"]),
+                "reconstruction_loss": -_mean_over_samples(terms["log_px_z"]), "kl_loss": _mean_over_samples(terms["kl"])}
 
 
-# --objective name -> objective (configs.OBJECTIVES names them). With k = 1 sample the
+# --objective name -> objective (config.OBJECTIVES names them). With k = 1 sample the
 # importance-weighted bound is the ELBO; models then train on ELBO (with its beta).
 OBJECTIVES = {"elbo": ELBO(), "iwae": IWAE()}
 

@@ -25,7 +25,8 @@ from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
 from tfvae import checkpoints, data, io
-from tfvae.config import KINDS, VAEConfig
+from tfvae.config import VAEConfig
+from tfvae.models import kinds
 from tfvae.engine import distribute
 from tfvae.errors import TfvaeError
 from tfvae.training import callbacks as cb
@@ -93,8 +94,8 @@ def _model_config(model_dict, source, dataset, info):
             f"weights in {source} expect images of shape {tuple(model_dict['input_shape'])}, "
             f"dataset {dataset} has {info.input_shape}; pick matching data or other weights")
     model_dict = {**model_dict, "input_shape": list(info.input_shape)}
-    kind = KINDS.get(model_dict.get("model", "vae"))
-    if kind is not None and kind.conditional and not source:
+    kind = kinds.get(model_dict.get("model", "vae"))
+    if kind.conditional and not source:
         model_dict["num_classes"] = info.num_classes
     model_config = VAEConfig.from_dict(model_dict)
     if model_config.conditional and info.num_classes > model_config.num_classes:

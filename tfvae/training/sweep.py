@@ -18,6 +18,7 @@ import os
 from typing import Optional, Tuple
 
 from tfvae import config, data, io
+from tfvae.models import kinds
 from tfvae.evaluation.estimator import evaluate
 from tfvae.pictures import charts
 from tfvae.training.rundir import DirLock, read_history
@@ -53,7 +54,7 @@ class Sweep:
     iwae_samples: int = 1000
 
     def __post_init__(self):
-        bad = [m for m in self.models if m not in config.KINDS or not config.KINDS[m].stochastic]
+        bad = [m for m in self.models if m not in kinds.names() or not kinds.get(m).stochastic]
         if bad or not self.models:
             raise TfvaeError(f"--models takes vae and/or cvae (an ae has no ELBO to sweep), got "
                              f"{','.join(self.models)}")
