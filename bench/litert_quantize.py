@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import numpy as np  # noqa: E402
 
-from tfvae import checkpoints, configs, data, evaluate, export, runtime  # noqa: E402
+from tfvae import checkpoints, data, evaluate, export, runtime  # noqa: E402
+from tfvae.deploy import formats  # noqa: E402
 
 
 def rmse(a, b):
@@ -46,11 +47,11 @@ def main(argv=None):
                            for i in range(0, len(x), 1000)])
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for q in configs.LITERT_QUANTIZATIONS:
+        for q in formats.LITERT_QUANTIZATIONS:
             d = os.path.join(tmp, q)
-            export.export_model(model, d, formats="litert", litert_quantize=q)
-            dec = runtime.load(os.path.join(d, "decoder.tflite"))[configs.SIGNATURE]
-            enc = runtime.load(os.path.join(d, "encoder.tflite"))[configs.SIGNATURE]
+            export.export_model(model, d, formats=("litert",), litert_quantize=q)
+            dec = runtime.load(os.path.join(d, "decoder.tflite"))[formats.SIGNATURE]
+            enc = runtime.load(os.path.join(d, "encoder.tflite"))[formats.SIGNATURE]
             got, rec = [], []
             for i in range(0, len(x), 1000):
                 lab = {k: v[i:i + 1000] for k, v in labels.items()}

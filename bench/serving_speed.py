@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import numpy as np  # noqa: E402
 
-from tfvae import argtypes, checkpoints, configs, export, models, runtime  # noqa: E402
+from tfvae import argtypes, checkpoints, export, models, runtime  # noqa: E402
+from tfvae.deploy import formats  # noqa: E402
 from tfvae.errors import TfvaeError  # noqa: E402
 
 BATCHES = (1, 32, 256)
@@ -104,7 +105,7 @@ def main(argv=None):
     p.add_argument("--load_weight_dir", default="better_weight", help="checkpoint (default better_weight)")
     p.add_argument("--requests", type=int, default=2000, help="batch-1 requests for the latency (default 2000)")
     p.add_argument("--seconds", type=float, default=2.0, help="seconds per throughput point (default 2)")
-    p.add_argument("--runtimes", type=argtypes.export_formats, default=configs.EXPORT_FORMATS,
+    p.add_argument("--runtimes", type=argtypes.export_formats, default=formats.EXPORT_FORMATS,
                    help="formats to measure (default all: saved_model,litert,onnx)")
     p.add_argument("--threads", type=int, default=None, help="LiteRT and ONNX Runtime threads (default: all cores)")
     args = p.parse_args(argv)
@@ -117,7 +118,7 @@ def main(argv=None):
         export.export_model(model, tmp, formats=args.runtimes)
         export_s = time.perf_counter() - t
         for fmt in args.runtimes:
-            fn = runtime.load(os.path.join(tmp, FILES[fmt]), threads=args.threads)[configs.SIGNATURE]
+            fn = runtime.load(os.path.join(tmp, FILES[fmt]), threads=args.threads)[formats.SIGNATURE]
             results[fmt] = measure(fn, latent, args)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

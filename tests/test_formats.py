@@ -18,6 +18,7 @@ import pytest
 from conftest import cli_error
 
 from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, runtime
+from tfvae.deploy import formats
 from tfvae.errors import TfvaeError
 
 KINDS = {  # vae mlp, gated, conv with batch norm, cvae, Gaussian (the rest of EVERY_KIND too)
@@ -127,10 +128,10 @@ def exported(tmp_path_factory, digits):
     """Every kind exported with ``--formats all``, its Keras outputs, and the jobs that check each format."""
     root = tmp_path_factory.mktemp("formats")
     x, y = digits[0][:64], digits[1][:64]
-    out = {"root": root, "kinds": {}, "jobs": {fmt: [] for fmt in configs.EXPORT_FORMATS}}
+    out = {"root": root, "kinds": {}, "jobs": {fmt: [] for fmt in formats.EXPORT_FORMATS}}
     for i, (kind, cfg) in enumerate(KINDS.items()):
         model = _randomize(models.build_model(cfg), i)
-        result = export.export_model(model, root / kind, formats="all")
+        result = export.export_model(model, root / kind, formats=formats.EXPORT_FORMATS)
         z = np.random.default_rng(i).standard_normal((64, model.latent_dim)).astype(np.float32)
         label = {"label": y} if model.config.conditional else {}
         z_mean, z_log_var = (t.numpy() for t in model.encode(x, y if label else None))
@@ -138,10 +139,10 @@ def exported(tmp_path_factory, digits):
                 "encoder": {"z_mean": z_mean, "z_log_var": z_log_var}}
         feeds = {"decoder": dict(z=z, **label), "encoder": dict(images=x, **label)}
         out["kinds"][kind] = {"model": model, "result": result, "want": want}
-        for name in configs.EXPORTED_MODELS:
+        for name in formats.EXPORTED_MODELS:
             for b in BATCHES:
                 np.savez(root / f"{kind}-{name}-{b}.npz", **{k: v[:b] for k, v in feeds[name].items()})
-                for fmt in configs.EXPORT_FORMATS:
+                for fmt in formats.EXPORT_FORMATS:
                     out["jobs"][fmt].append({"model": str(root / kind / FILES[fmt].format(name=name)),
                                              "inputs": str(root / f"{kind}-{name}-{b}.npz"),
                                              "out": str(root / f"{kind}-{name}-{b}-{fmt}.out.npz"),
@@ -170,7 +171,7 @@ def shipped(tmp_path_factory, digits, exported):
     np.savez(root / "z.npz", z=z_mean)
     z = np.random.default_rng(0).standard_normal((8, model.latent_dim)).astype(np.float32)
     np.savez(root / "samples.npz", z=z)
-    for fmt in configs.EXPORT_FORMATS:
+    for fmt in formats.EXPORT_FORMATS:
         enc, dec = (str(root / "all" / FILES[fmt].format(name=n)) for n in ("encoder", "decoder"))
         exported["jobs"][fmt] += [
             {"model": enc, "then": dec, "inputs": str(root / "x.npz"), "out": str(root / f"rec-{fmt}.npz")},
@@ -199,8 +200,8 @@ def ran(exported, shipped, tmp_path_factory):
 def test_every_kind_writes_six_artefacts_with_metadata(exported):
     for kind, entry in exported["kinds"].items():
         d = exported["root"] / kind
-        for name in configs.EXPORTED_MODELS:
-            for fmt in configs.EXPORT_FORMATS:
+        for name in formats.EXPORTED_MODELS:
+            for fmt in formats.EXPORT_FORMATS:
                 assert (d / FILES[fmt].format(name=name)).exists(), (kind, name, fmt)
         assert {p.name for p in d.iterdir()} == {"decoder", "encoder", "decoder.tflite", "encoder.tflite",
                                                  "decoder.onnx", "encoder.onnx", "models.config",
@@ -214,7 +215,7 @@ def test_every_kind_writes_six_artefacts_with_metadata(exported):
         assert "get_signature_runner" in doc and "InferenceSession" in doc and "runtime.load" in doc
 
 
-@pytest.mark.parametrize("fmt", configs.EXPORT_FORMATS)
+@pytest.mark.parametrize("fmt", formats.EXPORT_FORMATS)
 def test_each_runtime_matches_keras_at_batch_1_and_64(exported, ran, fmt):
     """Decoded and encoded real test digits, in a process without tfvae, to 1e-5 of the Keras model."""
     for job in exported["jobs"][fmt]:
@@ -228,7 +229,7 @@ def test_each_runtime_matches_keras_at_batch_1_and_64(exported, ran, fmt):
     assert ran[fmt]["tensorflow imported"] == (fmt == "saved_model")  # LiteRT and ONNX run without TensorFlow
 
 
-@pytest.mark.parametrize("fmt", configs.EXPORT_FORMATS)
+@pytest.mark.parametrize("fmt", formats.EXPORT_FORMATS)
 def test_names_dtypes_and_a_dynamic_batch_in_every_format(exported, ran, fmt):
     dtype = {"saved_model": {"f": "float32", "i": "int64"}, "litert": {"f": "float32", "i": "int64"},
              "onnx": {"f": "tensor(float)", "i": "tensor(int64)"}}[fmt]
@@ -253,7 +254,7 @@ def test_shipped_weights_reconstruct_real_digits_in_every_runtime(shipped, ran):
     assert len(list((root / "all").glob("*coder*"))) == 6
     rec_keras, samples_keras = model(x).numpy(), model.decode(shipped["z"]).numpy()
     rmse = {}
-    for fmt in configs.EXPORT_FORMATS:
+    for fmt in formats.EXPORT_FORMATS:
         rec = np.load(root / f"rec-{fmt}.npz")["images"]
         np.testing.assert_allclose(rec, rec_keras, atol=TOL, err_msg=fmt)
         np.testing.assert_allclose(np.load(root / f"samples-{fmt}.npz")["images"], samples_keras, atol=TOL)
@@ -304,9 +305,9 @@ def test_runtime_load_gives_the_same_signature_in_every_format(exported, digits)
     want = model.decode(z, digits[1][:3]).numpy()
     for fmt, runtime_name in runtime.RUNTIME_NAMES.items():
         loaded = runtime.load(d / FILES[fmt].format(name="decoder"))
-        assert (loaded.format, loaded.runtime, list(loaded)) == (fmt, runtime_name, [configs.SIGNATURE])
+        assert (loaded.format, loaded.runtime, list(loaded)) == (fmt, runtime_name, [formats.SIGNATURE])
         assert loaded.metadata["num_classes"] == 10 and loaded.metadata["model"] == "decoder"
-        decode = loaded[configs.SIGNATURE]
+        decode = loaded[formats.SIGNATURE]
         assert decode.inputs == {"z": (np.float32, (None, model.latent_dim)), "label": (np.int64, (None,))}
         assert decode.outputs == ("images",)
         np.testing.assert_allclose(decode(z=z.tolist(), label=digits[1][:3].tolist())["images"], want, atol=TOL)
@@ -339,7 +340,7 @@ def test_generate_exported_draws_the_same_picture_from_every_format(exported, tm
 
     pictures = {}
     for kind, rows in (("cvae", 10), ("gated", 2)):
-        for fmt in configs.EXPORT_FORMATS:
+        for fmt in formats.EXPORT_FORMATS:
             out = tmp_path / f"{kind}-{fmt}.png"
             path = exported["root"] / kind / FILES[fmt].format(name="decoder")
             assert cli.main(["generate", "--exported", str(path), "--num", "20", "--nrow", "10", "--seed", "3",
@@ -355,7 +356,7 @@ def test_generate_exported_draws_the_same_picture_from_every_format(exported, tm
 
 def test_generate_exported_needs_no_tensorflow_and_prints_one_line(exported, tmp_path):
     """From a .tflite or .onnx decoder, ``tfvae generate`` imports no TensorFlow and prints only its result."""
-    paths = [str(exported["root"] / "cvae" / f"decoder{suffix}") for suffix in configs.FORMAT_SUFFIX.values()]
+    paths = [str(exported["root"] / "cvae" / f"decoder{suffix}") for suffix in formats.FORMAT_SUFFIX.values()]
     code = ("import sys; from tfvae import cli\n"
             "for p in sys.argv[1:]:\n"
             "    assert cli.main(['generate', '--exported', p, '--num', '10', '--label', '3', '--output', 's.png']) == 0\n"
@@ -416,7 +417,7 @@ def test_a_failed_conversion_or_missing_converter_leaves_nothing(exported, tmp_p
     with pytest.raises(TfvaeError, match=r"--formats onnx cannot take the decoder of this vae model \(gated, "
                                          r"bernoulli\): no ONNX operator for Xyz; export it with --formats "
                                          r"saved_model,litert") as e:
-        export.export_model(model, tmp_path / "e", formats="all")
+        export.export_model(model, tmp_path / "e", formats=formats.EXPORT_FORMATS)
     assert "\n" not in str(e.value)
     assert export.existing_versions(str(tmp_path / "e")) == []
     assert not [f for f in (tmp_path / "e").rglob("*") if f.is_file()], list((tmp_path / "e").rglob("*"))

@@ -129,7 +129,7 @@ def test_weights_lists_every_shipped_set(capsys):
         entry = zoo.describe(name)
         assert f"\n{name}\n" in out and entry["card"] in out
     assert "better_weight" in zoo.names()
-    assert "mnist (binarize dynamic)" in out and "latent 128" in out and "nll 84.15" in out
+    assert "mnist (binarize dynamic)" in out and "latent 128" in out and "NLL 84.15 nats" in out
 
 
 def _tiny_checkpoint(path, latent=3):

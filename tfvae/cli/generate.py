@@ -12,7 +12,7 @@ def add_parser(sub):
                         help="run dir, checkpoint dir or shipped name (tfvae weights; default better_weight)")
     source.add_argument("--exported", default=None, metavar="PATH",
                         help="an exported decoder instead: DIR/decoder/N (SavedModel), DIR/decoder.tflite (LiteRT) "
-                             "or DIR/decoder.onnx (ONNX); z is drawn with NumPy")
+                             "or DIR/decoder.onnx (ONNX); a --seed gives the same picture as from the checkpoint")
     p.add_argument("--num", type=positive_int, default=100, help="number of samples (default 100)")
     p.add_argument("--nrow", type=positive_int, default=10, help="images per row (default 10)")
     p.add_argument("--temperature", type=nonneg_float, default=1.0, help="prior scale T (default 1.0)")

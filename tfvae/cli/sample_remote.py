@@ -31,9 +31,9 @@ def add_parser(sub):
 
 
 def run(args):
-    from tfvae.deploy import client
+    from tfvae.pictures import samples
 
-    client.sample_remote(args.url, args.grpc, model=args.model, version=args.version,
+    samples.sample_remote(args.url, args.grpc, model=args.model, version=args.version,
                           signature_name=args.signature_name, num=args.num, latent_dim=args.latent_dim,
                           label=args.label, temperature=args.temperature, seed=args.seed,
                           rest_format=args.rest_format, timeout=args.timeout, nrow=args.nrow, scale=args.scale,

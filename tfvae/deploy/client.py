@@ -1,4 +1,4 @@
-"""Clients of a TensorFlow Serving server, and ``tfvae sample-remote``.
+"""Clients of a TensorFlow Serving server (what ``tfvae sample-remote`` decodes with).
 
 * ``RestClient`` speaks TF Serving's documented JSON API over HTTP (port
   8501): ``POST /v1/models/<name>[/versions/<v>]:predict`` with either the row
@@ -11,7 +11,8 @@
   ``serving`` extra: tensorflow-serving-api, grpcio).
 
 A server's ``{"error": ...}`` answer (or a gRPC status) becomes a
-``ServingError`` with the server's message.
+``ServingError`` with the server's message. Sampling itself (seed, z, labels,
+grid) is ``tfvae.pictures.samples``' one path, for every decoder.
 """
 
 import json
@@ -284,42 +285,3 @@ class GrpcClient:
             raise ServingError(f"{self.target} model {self.model!r}: no signature_def in GetModelMetadata's answer")
         return signature_inputs(json_format.MessageToDict(sig_map, preserving_proto_field_name=True),
                                 self.signature_name)
-
-
-# -------------------------------------------------------------------- CLI
-def sample_remote(url=None, grpc=None, *, model="decoder", version=None, signature_name=SIGNATURE, num=16,
-                  latent_dim=None, label=None, temperature=1.0, seed=None, rest_format="row", timeout=30.0, nrow=8,
-                  scale=2, output="samples.png"):
-    """``tfvae sample-remote``: draws z ~ N(0, T^2 I), decodes it on TF Serving (REST ``url`` or ``grpc``), writes a PNG.
-
-    Returns:
-        the decoded images ``[num, H, W, C]``.
-    """
-    import random
-
-    from tfvae.pictures import grids
-
-    kw = dict(model=model, version=version, signature_name=signature_name, timeout=timeout)
-    client = RestClient(url, **kw) if url else GrpcClient(grpc, **kw)
-    where = client.url if url else grpc
-    try:
-        latent = latent_dim or latent_dim_of(client.inputs(), model)
-        seed = seed if seed is not None else random.randrange(2**31)
-        z = (temperature * np.random.default_rng(seed).standard_normal((num, latent))).astype(np.float32)
-        inputs = {"z": z}
-        if label is not None:
-            inputs["label"] = np.full([num], label, np.int64)
-        out = client.predict(inputs, columnar=rest_format == "columnar") if url else client.predict(inputs)
-    finally:
-        if not url:
-            client.close()
-    images = out.get("images") if isinstance(out, dict) else out
-    if images is None or np.ndim(images) not in (3, 4) or len(images) != num:
-        got = sorted(out) if isinstance(out, dict) else f"shape {np.shape(out)}"
-        raise ServingError(f"model {model!r} at {where} did not return {num} images ({got}); "
-                           "is it a tfvae decoder?")
-    images = np.asarray(images, np.float32)
-    grids.save_png(output, grids.make_grid(images, nrow=nrow), scale=scale)
-    print(f"tfvae: wrote {num} samples (T={temperature}, seed {seed}, z[{latent}]) "
-          f"from {model!r} at {where} to {output}")
-    return images

@@ -30,6 +30,11 @@ place and renamed there once both models are complete, so a server watching
 temporary names and renamed with it, so an export that fails (a converter that
 cannot take the model, a full disk) leaves nothing of itself behind.
 
+``run_export`` checks what it will write once, as an ``ExportPlan``
+(``tfvae.deploy.plan``: formats, quantization, directory, version,
+converters), before the weights or TensorFlow are loaded, and hands the plan to
+``export_model``.
+
 TensorFlow is imported only when an export runs: ``import tfvae.cli`` stays cheap.
 """
 
@@ -39,11 +44,10 @@ import tempfile
 
 from tfvae import io
 from tfvae.deploy import convert
+from tfvae.deploy.formats import EXPORTED_MODELS as MODEL_NAMES, FORMAT_SUFFIX, SIGNATURE  # noqa: F401
+from tfvae.deploy.plan import ExportPlan, choose_version, existing_versions  # noqa: F401  (their home is plan)
 from tfvae.deploy.tf_serving_files import batching_parameters, models_config, serving_readme
-from tfvae.deploy.formats import EXPORTED_MODELS as MODEL_NAMES, SIGNATURE  # noqa: F401  (defined once)
-from tfvae.deploy.formats import FORMAT_SUFFIX, LITERT_QUANTIZATIONS, parse_formats
 from tfvae.errors import TfvaeError
-
 
 
 # ------------------------------------------------------------ signatures
@@ -132,50 +136,6 @@ def encoder_module(model):
     return _servable("encoder", serve, specs)
 
 
-# --------------------------------------------------------------- versions
-def existing_versions(export_dir):
-    """Version numbers present under ``DIR/decoder`` or ``DIR/encoder``, ascending."""
-    found = set()
-    for name in MODEL_NAMES:
-        base = os.path.join(export_dir, name)
-        if os.path.isdir(base):
-            found.update(int(e) for e in os.listdir(base) if e.isdigit() and os.path.isdir(os.path.join(base, e)))
-    return sorted(found)
-
-
-def _check_writable(export_dir):
-    """Raises ``TfvaeError`` unless ``export_dir`` is, or can be made, a writable directory."""
-    probe = export_dir
-    while not os.path.exists(probe):
-        probe = os.path.dirname(probe)
-    if not os.path.isdir(probe):
-        raise TfvaeError(f"--export_dir {export_dir}: {probe} is not a directory; choose another export directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise TfvaeError(f"--export_dir {export_dir}: {probe} is not writable; choose a writable directory")
-
-
-def choose_version(export_dir, version=None, overwrite=False):
-    """The version to write.
-
-    Args:
-        export_dir: the export root.
-        version: requested version, or None for one above the highest present.
-        overwrite: allow replacing an existing version.
-
-    Returns:
-        the version number (int >= 1).
-    """
-    present = existing_versions(export_dir)
-    if version is None:
-        return (present[-1] + 1) if present else 1
-    if version in present and not overwrite:
-        raise TfvaeError(
-            f"version {version} already exists in {export_dir} (decoder/{version}, encoder/{version}); "
-            f"pass --overwrite to replace it, or drop --version to write version {present[-1] + 1}"
-        )
-    return int(version)
-
-
 # ----------------------------------------------------------------- export
 def portable_files(export_dir):
     """The LiteRT and ONNX files present in ``export_dir``: ``{format: {name: path}}``."""
@@ -186,14 +146,6 @@ def portable_files(export_dir):
         if paths:
             found[fmt] = paths
     return found
-
-
-def _check_options(formats, litert_quantize):
-    if litert_quantize not in LITERT_QUANTIZATIONS:
-        raise TfvaeError(f"--litert_quantize must be one of {', '.join(LITERT_QUANTIZATIONS)}, got {litert_quantize!r}")
-    if litert_quantize != "none" and "litert" not in formats:
-        raise TfvaeError(f"--litert_quantize {litert_quantize} applies to LiteRT files only; add litert to --formats "
-                         f"(e.g. --formats {','.join(formats + ('litert',))})")
 
 
 def _write_serving_files(export_dir, model, litert_quantize):
@@ -214,7 +166,8 @@ def _write_serving_files(export_dir, model, litert_quantize):
     return written
 
 
-def export_model(model, export_dir, version=None, overwrite=False, formats=("saved_model",), litert_quantize="none"):
+def export_model(model, export_dir=None, version=None, overwrite=False, formats=("saved_model",),
+                 litert_quantize="none", *, plan=None):
     """Writes the decoder and encoder in ``formats`` and the serving files.
 
     Args:
@@ -222,8 +175,9 @@ def export_model(model, export_dir, version=None, overwrite=False, formats=("sav
         export_dir: export root (created if missing).
         version: SavedModel version number (default: one above the highest present).
         overwrite: replace an existing version.
-        formats: any of ``formats.EXPORT_FORMATS`` (or their ``--formats`` text, e.g. ``"all"``).
+        formats: a tuple of ``formats.EXPORT_FORMATS`` names (``EXPORT_FORMATS`` itself: all of them).
         litert_quantize: ``none``, ``float16`` or ``dynamic_int8`` (the ``.tflite`` files).
+        plan: an ``ExportPlan`` already checked (``run_export``'s), instead of the five arguments above.
 
     Returns:
         dict: ``version`` (None without ``saved_model``), ``decoder`` and ``encoder`` (the
@@ -232,13 +186,13 @@ def export_model(model, export_dir, version=None, overwrite=False, formats=("sav
     """
     from tfvae._tf import tf
 
-    formats = parse_formats(formats)
-    _check_options(formats, litert_quantize)
-    export_dir = os.path.abspath(export_dir)
-    _check_writable(export_dir)
-    convert.require_converters(formats)
-    saved = "saved_model" in formats
-    version = choose_version(export_dir, version, overwrite) if saved else None
+    if plan is None:
+        plan = ExportPlan.checked(export_dir, formats, litert_quantize, version, overwrite)
+    elif export_dir is not None:
+        raise TypeError("export_model takes an export_dir and its options, or a plan, not both")
+    export_dir, formats, litert_quantize = plan.export_dir, plan.formats, plan.litert_quantize
+    saved = plan.saved_model
+    version = plan.version_to_write()
     modules = {"decoder": decoder_module(model), "encoder": encoder_module(model)}
     paths = {fmt: {name: (os.path.join(export_dir, name, str(version)) if fmt == "saved_model"
                           else os.path.join(export_dir, name + FORMAT_SUFFIX[fmt])) for name in MODEL_NAMES}
@@ -293,22 +247,16 @@ def run_export(load_weight_dir="better_weight", export_dir="exports", version=No
         export_dir: the export root.
         version: SavedModel version number (default: one above the highest present).
         overwrite: replace an existing version.
-        formats: ``saved_model``, ``litert``, ``onnx`` (any of them; ``"all"``).
+        formats: a tuple of ``saved_model``, ``litert``, ``onnx`` (what the ``--formats`` type returns).
         litert_quantize: ``none``, ``float16`` or ``dynamic_int8``.
 
     Returns:
         ``export_model``'s result.
     """
-    formats = parse_formats(formats)
-    _check_options(formats, litert_quantize)
-    export_dir = os.path.abspath(export_dir)
-    _check_writable(export_dir)
-    if "saved_model" in formats:
-        choose_version(export_dir, version, overwrite)  # fail before loading TensorFlow
-    convert.require_converters(formats)
+    plan = ExportPlan.checked(export_dir, formats, litert_quantize, version, overwrite)  # before loading anything
     model, _, ckpt, _ = _load(load_weight_dir)
-    result = export_model(model, export_dir, version=version, overwrite=overwrite, formats=formats,
-                          litert_quantize=litert_quantize)
+    result = export_model(model, plan=plan)
+    export_dir, formats = plan.export_dir, plan.formats
     cfg = model.config
     label = " + label" if _num_classes(model) else ""
     shape = "x".join(str(v) for v in cfg.input_shape)

@@ -1,8 +1,10 @@
 """The export formats and their names, TensorFlow-free: what ``--formats`` takes and what each writes.
 
 Everything that exports, converts, runs or serves an exported model reads its
-constants here (``tfvae.deploy``), and so does the command line's ``--formats``
-type.
+constants here (``tfvae.deploy``), and so does the command line (``tfvae.cli``);
+no other part of the package names them (tests/unit/test_formats_stay_in_deploy.py).
+``parse_formats`` reads the ``--formats`` text once, in its argparse type; the
+library takes the tuple it returns (``check_formats``).
 """
 
 from tfvae.errors import TfvaeError
@@ -34,3 +36,22 @@ def parse_formats(value):
         raise TfvaeError(f"--formats takes {', '.join(EXPORT_FORMATS)} (comma-separated) or all, "
                          f"got {value if isinstance(value, str) else ','.join(names)!r}")
     return tuple(f for f in EXPORT_FORMATS if f in names or "all" in names)
+
+
+def check_formats(formats):
+    """A tuple of format names, as the library takes them (``parse_formats`` makes one from ``--formats``).
+
+    Args:
+        formats: a tuple (or list) of names from ``EXPORT_FORMATS``; not their text.
+
+    Returns:
+        the formats in ``EXPORT_FORMATS`` order, without repeats.
+    """
+    if isinstance(formats, str):
+        raise TypeError(f"formats takes a tuple of format names, e.g. ('saved_model', 'onnx') (EXPORT_FORMATS: all), "
+                        f"not the text {formats!r}; tfvae.deploy.formats.parse_formats reads --formats text")
+    names = tuple(formats)
+    bad = [n for n in names if n not in EXPORT_FORMATS]
+    if bad or not names:
+        raise TfvaeError(f"formats takes some of {', '.join(EXPORT_FORMATS)}, got {names!r}")
+    return tuple(f for f in EXPORT_FORMATS if f in names)

@@ -12,7 +12,7 @@ takes and returns NumPy arrays, whatever the runtime::
 
     from tfvae.deploy import runtime
     decoder = runtime.load("exports/mnist/decoder.tflite")
-    decode = decoder["serving_default"]          # runtime.SIGNATURE
+    decode = decoder["serving_default"]          # tfvae.deploy.formats.SIGNATURE
     decode.inputs                                # {"z": Input(float32, (None, 128))}
     images = decode(z=z)["images"]               # any batch size
     decoder.metadata                             # {"model": "decoder", "latent_dim": 128, ...}
@@ -148,6 +148,18 @@ def load(path, threads=None):
         raise TfvaeError(f"{path} is not a readable {fmt} model ({(str(e).strip().splitlines() or [type(e).__name__])[0][:200]})"
                          f"; export it again with tfvae export --formats {fmt}") from None
     return Loaded(path, fmt, signatures, metadata)
+
+
+def load_decoder(path, threads=None):
+    """An exported decoder (``tfvae export``'s ``decoder``): ``(Loaded, Signature)``, its signature taking ``z``
+    (and ``label`` for a cvae) and returning ``images``; a one-line ``TfvaeError`` for any other model."""
+    loaded = load(path, threads)
+    decode = loaded.get(SIGNATURE)
+    if decode is None or "z" not in decode.inputs or "images" not in decode.outputs:
+        has = f"its inputs are {', '.join(decode.inputs)}" if decode else f"no {SIGNATURE} signature"
+        raise TfvaeError(f"{path} is not an exported decoder ({has}); "
+                         "pass DIR/decoder/N, DIR/decoder.tflite or DIR/decoder.onnx")
+    return loaded, decode
 
 
 def _parse_metadata(text):

@@ -1,8 +1,9 @@
-"""The training machinery a model mixes in: noise feeding, the XLA step, stacked steps, replicas.
+"""The training machinery a model mixes in: one step, its noise, its hooks; ``functions`` wraps it.
 
 ``Trainer`` is to ``keras.Model`` what Keras' own TF trainer is: the step's
-maths stays in the model (``compute_losses``), and this module wraps it, as
-``keras/src/backend/tensorflow/trainer.py``'s ``_make_function`` wraps
+maths stays in the model (``compute_losses``), ``train_step`` is one optimizer
+step on one batch, and ``tfvae.engine.functions`` wraps it, as
+``keras/src/backend/tensorflow/trainer.py``'s ``make_train_function`` wraps
 ``train_step``:
 
 * **noise feeding**: all of a step's randomness is drawn here, outside the
@@ -11,16 +12,18 @@ maths stays in the model (``compute_losses``), and this module wraps it, as
   are slow) and the same seed gives the same numbers either way;
 * **the XLA step**: ``compile(xla_step=True)`` compiles loss, gradients and
   the optimizer update of a step as one XLA computation;
-* **stacked steps**: ``compile(steps_per_call=g)`` makes ``train_step`` take a
-  stack ``[g, batch, ...]`` (``data.make_dataset(group=g)``) and run it as
-  ``g`` optimizer steps in one call; ``test_step`` evaluates a stack as one
-  batch with the noise of one step per batch. The plan comes from
+* **stacked steps**: ``compile(steps_per_call=g)`` makes each dataset element a
+  stack ``[g, batch, ...]`` (``data.make_dataset(group=g)``) run as ``g``
+  optimizer steps in one call; validation evaluates a stack as one batch with
+  the noise of one step per batch. The plan comes from
   ``tfvae.training.plan``; nothing is guessed from a tensor's rank;
 * **replicas**: under a ``tf.distribute`` strategy each replica draws its
   rows of the global batch's noise and the logs are all-reduced.
 
-A model that mixes this in provides ``compute_losses(x, labels, training,
-eps)`` (per-example ``TERMS``), ``noise_shape`` (``(samples, width)`` per
+The hooks every path calls once per optimizer step: ``step_losses`` (the
+scalars differentiated, inside the tape) and ``apply_step_gradients`` (the
+gradient application). A model that mixes this in provides
+``compute_losses(x, labels, training, eps)`` (per-example ``TERMS``), ``noise_shape`` (``(samples, width)`` per
 example, or None for no noise) and ``example_shape`` (one example's shape),
 and calls ``init_engine()`` after creating its layers. This module never
 imports ``tfvae.models``.
@@ -29,7 +32,7 @@ imports ``tfvae.models``.
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
-from tfvae.engine import distribute
+from tfvae.engine import distribute, functions
 from tfvae.engine.metrics import TERMS, TermMeans
 from tfvae.errors import TfvaeError
 
@@ -90,9 +93,13 @@ class Trainer:
                 device only: under a ``tf.distribute`` strategy steps run as TF
                 graphs. Keras' own ``jit_compile`` would compile the draws too.
             steps_per_call: batches per dataset element: with ``g > 1`` every
-                element is a stack ``[g, batch, ...]`` that ``train_step`` runs
-                as ``g`` optimizer steps (``data.make_dataset(group=g)``).
+                element is a stack ``[g, batch, ...]`` that runs as ``g``
+                optimizer steps in one call (``data.make_dataset(group=g)``).
             **kwargs: ``keras.Model.compile`` arguments.
+
+        ``train_step`` stays one optimizer step on one batch; how it is wrapped
+        (XLA, stacks, replicas) is ``tfvae.engine.functions``' job, called from
+        ``make_train_function`` as Keras calls its own wrapping.
         """
         super().compile(optimizer=optimizer, **kwargs)
         self.xla_step = bool(xla_step)
@@ -100,9 +107,25 @@ class Trainer:
         if self.steps_per_call > 1 and tf.distribute.has_strategy():
             raise TfvaeError("stacks of batches (make_dataset(group>1)) cannot be split across replicas; "
                              "use steps_per_call=1 under a tf.distribute strategy")
-        self._xla_train = tf.function(self._train_on_noise, jit_compile=True, reduce_retracing=True)
-        self._xla_train_group = tf.function(self._train_group_on_noise, jit_compile=True, reduce_retracing=True)
-        self._xla_test = tf.function(self._test_on_noise, jit_compile=True, reduce_retracing=True)
+
+    def make_train_function(self, force=False):
+        """Keras' ``make_train_function``, handing its loop the step as ``compile`` planned it.
+
+        Keras 3 (TF backend) builds its function as ``self._make_function(self.train_step)``;
+        this passes the wrapped step (``functions.train_function_step``) instead, so Keras keeps
+        its iterator, steps-per-execution and distribution loop around it.
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        self.train_function = self._make_function(functions.train_function_step(self))
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """As ``make_train_function``, for ``test_step`` (``functions.test_function_step``)."""
+        if self.test_function is not None and not force:
+            return self.test_function
+        self.test_function = self._make_function(functions.test_function_step(self))
+        return self.test_function
 
     @property
     def metrics(self):
@@ -114,7 +137,9 @@ class Trainer:
         # strategy Keras 3's TF trainer would still draw a batch here, which
         # fails under MultiWorkerMirroredStrategy (it reduces the (images,
         # labels) structure with strategy.reduce) and opens the training
-        # dataset once more, shifting its shuffle order by an epoch.
+        # dataset once more, shifting its shuffle order by an epoch. Keras 3.15
+        # offers no public hook to skip it: fit() and evaluate() call this private
+        # method whenever a distribution strategy is set, so it is overridden here.
         if (all(layer.built for layer in self._flatten_layers())
                 and getattr(self, "_compile_metrics", None) is None
                 and getattr(self, "_compile_loss", None) is None
@@ -130,45 +155,46 @@ class Trainer:
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None
 
-    def _train_on_noise(self, x, y, eps, rows=None):
-        """One optimizer step on a batch with given noise; returns the per-example terms.
+    # A kind or objective that takes several gradients of one tape (step_losses) sets this.
+    persistent_tape = False
 
-        ``rows``: ``(offset, global_batch)`` of this replica's examples under a strategy.
+    def step_losses(self, terms, rows=None):
+        """The scalars a training step differentiates, computed inside its tape: ``{"loss": batch mean}``.
+
+        ``rows``: ``(offset, global_batch)`` under a strategy: the optimizer sums
+        gradients over replicas, so the local sum is divided by the GLOBAL batch
+        and the sum is the single-device mean. A model overrides this (with
+        ``apply_step_gradients``) to train parts of itself on other scalars.
         """
-        with tf.GradientTape() as tape:
-            terms = self.compute_losses(x, y, training=True, eps=eps)
-            if rows is not None:
-                # The optimizer sums gradients over replicas: divide the local
-                # sum by the GLOBAL batch so the sum is the single-device mean.
-                loss = tf.nn.compute_average_loss(terms["loss"], global_batch_size=rows[1])
-            else:
-                loss = tf.reduce_mean(terms["loss"])
-        grads = tape.gradient(loss, self.trainable_variables)
+        if rows is not None:
+            return {"loss": tf.nn.compute_average_loss(terms["loss"], global_batch_size=rows[1])}
+        return {"loss": tf.reduce_mean(terms["loss"])}
+
+    def apply_step_gradients(self, tape, losses):
+        """The gradient-application hook: one optimizer step from ``step_losses``' scalars.
+
+        Every path calls it once per optimizer step (the plain graph step, the
+        XLA step, each step of a stack, each replica), so what a model changes
+        here holds everywhere. The default: the gradient of ``losses["loss"]``
+        for every trainable variable, applied by the model's optimizer.
+        """
+        grads = tape.gradient(losses["loss"], self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+
+    def train_on_noise(self, x, y, eps, rows=None):
+        """One optimizer step on a batch with given noise; returns the per-example terms."""
+        with tf.GradientTape(persistent=self.persistent_tape) as tape:
+            terms = self.compute_losses(x, y, training=True, eps=eps)
+            losses = self.step_losses(terms, rows)
+        self.apply_step_gradients(tape, losses)
         return terms
 
-    def _train_group_on_noise(self, xs, ys, eps):
-        """``g`` optimizer steps, one per batch of a stack ``xs`` ``[g, batch, ...]``, in one call.
-
-        Returns:
-            the per-example terms of all ``g`` steps, ``[len(TERMS), g * batch]``.
-        """
-        names = self.term_means.names
-        g = xs.shape[0] if xs.shape[0] is not None else tf.shape(xs)[0]
-
-        def body(i, out):
-            terms = self._train_on_noise(xs[i], None if ys is None else ys[i], None if eps is None else eps[i])
-            return i + 1, out.write(i, tf.stack([terms[n] for n in names]))
-
-        _, out = tf.while_loop(lambda i, _: i < g, body, (tf.constant(0), tf.TensorArray(tf.float32, size=g)))
-        out = out.stack()  # [g, names, batch]
-        return tf.reshape(tf.transpose(out, [1, 0, 2]), [len(names), -1])
-
-    def _test_on_noise(self, x, y, eps):
+    def test_on_noise(self, x, y, eps):
         """The per-example terms of a batch with given noise (no update)."""
         return self.compute_losses(x, y, training=False, eps=eps)
 
-    def _update_metrics(self, terms, distributed=False):
+    def update_metrics(self, terms, distributed=False):
+        """Adds a step's per-example terms to the running means; returns the logs."""
         tracker = self.term_means
         tracker.update_state(tf.stack([terms[n] for n in tracker.names]))
         if not distributed:
@@ -187,43 +213,11 @@ class Trainer:
         return {n: tf.reshape(means[i], shape) for i, n in enumerate(tracker.names)}
 
     def train_step(self, data):
-        """One optimizer step on a batch, or ``steps_per_call`` steps on a stack of batches."""
+        """One optimizer step on one batch (Keras' contract); ``functions`` wraps it for XLA, stacks, replicas."""
         x, y = self.unpack(data)
-        if self.steps_per_call > 1:
-            eps = self.draw_noise(tf.shape(x)[1], steps=tf.shape(x)[0])
-            values = (self._xla_train_group if self.xla_step else self._train_group_on_noise)(x, y, eps)
-            self.term_means.update_state(values)
-            return self.term_means.result()
-        distributed = distribute.in_replica()
-        rows = distribute.replica_rows(tf.shape(x)[0]) if distributed else None
-        eps = self.draw_noise(tf.shape(x)[0], rows)
-        if self.xla_step and not distributed:
-            terms = self._xla_train(x, y, eps)
-        else:
-            terms = self._train_on_noise(x, y, eps, rows)
-        return self._update_metrics(terms, distributed)
+        return self.update_metrics(self.train_on_noise(x, y, self.draw_noise(tf.shape(x)[0])))
 
     def test_step(self, data):
-        """The terms of a batch, or of a stack of batches as one batch, without updates.
-
-        A stack is evaluated as one larger batch (faster on a CPU), with the
-        noise that one test step per batch would draw: the same numbers.
-        """
+        """The terms of one batch, without updates."""
         x, y = self.unpack(data)
-        distributed = distribute.in_replica()
-        rows = None
-        if self.steps_per_call > 1 or x.shape.rank is None:  # (Keras may relax a retraced signature)
-            if self.steps_per_call > 1:
-                eps = self.draw_noise(tf.shape(x)[1], steps=tf.shape(x)[0])
-                if eps is not None:
-                    eps = tf.reshape(eps, [-1, *self.noise_shape])
-            x = tf.reshape(x, [-1, *self.example_shape])
-            y = None if y is None else tf.reshape(y, [-1])
-        if self.steps_per_call == 1:
-            rows = distribute.replica_rows(tf.shape(x)[0]) if distributed else None
-            eps = self.draw_noise(tf.shape(x)[0], rows)
-        if self.xla_step and not distributed:
-            terms = self._xla_test(x, y, eps)
-        else:
-            terms = self._test_on_noise(x, y, eps)
-        return self._update_metrics(terms, distributed)
+        return self.update_metrics(self.test_on_noise(x, y, self.draw_noise(tf.shape(x)[0])))

@@ -9,10 +9,11 @@ predict requests (this server, or ``--serving_url``).
 
 import os
 
-from tfvae import checkpoints, io, zoo
+from tfvae import checkpoints, io
 from tfvae.config import MODEL_DEFAULTS
 from tfvae.models import kinds
 from tfvae.errors import TfvaeError
+from tfvae.evaluation import report
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 # Bundled test images (bench/make_explorer_examples.py): a 10 x 10 grid, row k = ten test images of class k.
@@ -23,13 +24,6 @@ CLASS_NAMES = {
     "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                       "Ankle boot"],
 }
-# Shown on the page after the headline numbers of ``tfvae weights`` (``zoo.headline``: a Bernoulli model's NLL
-# and -ELBO, a Gaussian model's ELBO and NLL, then RMSE and a cvae's conditional accuracy), when metrics.json has
-# them. KL and active units only where there is a posterior; no bits/dim (the NLL says it, and for a Gaussian
-# density it is no code length at all).
-DETAILS = ("reconstruction_loss", "kl", "active_units")
-POSTERIOR_ONLY = ("kl", "active_units")
-
 
 def _display_name(load_weight_dir, ckpt):
     """A shipped name as typed; a path by the name of its run (or checkpoint) directory."""
@@ -40,22 +34,19 @@ def _display_name(load_weight_dir, ckpt):
 
 
 def _metrics(ckpt, likelihood, stochastic):
-    """``metrics.json`` of the checkpoint, else of its run directory: (metrics shown, in order; split note)."""
+    """``metrics.json`` of the checkpoint, else of its run directory: (the numbers shown, in order, as
+    ``report.rows(m, "page")`` picks them; how they are shown; split; protocol)."""
     parent = os.path.dirname(os.path.abspath(ckpt))
     homes = [ckpt] + ([os.path.dirname(parent)] if os.path.basename(parent) == "checkpoints" else [])
     for home in homes:
         path = os.path.join(home, "metrics.json")
         if os.path.isfile(path):
             found = io.read_json(path, expect=dict, fix="run tfvae eval again to rewrite it")
-            numbers = {k: v for k, v in found.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            metrics = zoo.headline(numbers, likelihood)
-            for k in DETAILS:
-                if k in numbers and k not in metrics and (stochastic or k not in POSTERIOR_ONLY):
-                    metrics[k] = numbers[k]
-            split = (f"{found.get('split', '?')} split, {found.get('n_examples', '?')} images, "
-                     f"K={found.get('iwae_samples', '?')}")
-            return metrics, split
-    return {}, ""
+            found = {**found, "likelihood": likelihood}  # the config's: metrics.json may predate the key
+            keys = report.rows(found, "page", stochastic=stochastic)
+            return ({k: found[k] for k in keys}, report.shown(found, keys), report.split_text(found),
+                    report.protocol(found, keys))
+    return {}, [], "", ""
 
 
 def page_config(load_weight_dir, serving_url=None):
@@ -68,7 +59,9 @@ def page_config(load_weight_dir, serving_url=None):
     Returns:
         dict: ``name``, ``checkpoint``, ``dataset``, ``binarize``, ``kind``, ``arch``, ``likelihood``,
         ``latent_dim``, ``input_shape``, ``stochastic``, ``conditional``, ``num_classes``,
-        ``class_names``, ``metrics`` (name: value, in the order shown), ``metrics_split``, ``serving_url`` ("" for this server) and
+        ``class_names``, ``metrics`` (name: value, in the order shown), ``metrics_shown`` (``report.shown``: name,
+        formatted value and unit of each), ``metrics_split``, ``metrics_note`` (``report.protocol``: split, images,
+        K, binarization, what the bounds bound), ``serving_url`` ("" for this server) and
         ``examples`` (``{"url", "per_class"}`` or None).
     """
     ckpt = checkpoints.resolve(load_weight_dir)
@@ -93,12 +86,13 @@ def page_config(load_weight_dir, serving_url=None):
     if dataset in EXAMPLES and shape == EXAMPLE_SHAPE and os.path.isfile(os.path.join(STATIC, EXAMPLES[dataset])):
         examples = {"url": EXAMPLES[dataset], "per_class": 10, "class_names": CLASS_NAMES[dataset]}
     likelihood = model.get("likelihood", MODEL_DEFAULTS["likelihood"])
-    metrics, split = _metrics(ckpt, likelihood, traits.stochastic)
+    metrics, shown, split, note = _metrics(ckpt, likelihood, traits.stochastic)
     return {
         "name": _display_name(load_weight_dir, ckpt), "checkpoint": os.path.abspath(ckpt), "dataset": dataset,
         "binarize": data.get("binarize"), "kind": kind, "arch": model.get("arch", MODEL_DEFAULTS["arch"]),
         "likelihood": likelihood, "latent_dim": latent, "input_shape": shape,
         "stochastic": traits.stochastic, "conditional": traits.conditional, "num_classes": num_classes,
-        "class_names": class_names, "metrics": metrics, "metrics_split": split,
+        "class_names": class_names, "metrics": metrics, "metrics_shown": shown, "metrics_split": split,
+        "metrics_note": note,
         "serving_url": (serving_url or "").rstrip("/"), "examples": examples,
     }

@@ -1,5 +1,7 @@
 """MODEL_CARD.md of a zoo set, written from its recipe, training.json and metrics.json (``tfvae.zoo.rebuild`` calls it)."""
 
+from tfvae.evaluation import report
+
 
 DATA = {
     "mnist": "MNIST from TFDS (`mnist`): 60 000 training images, of which the last 1 000 are held out to watch "
@@ -22,28 +24,9 @@ DATA = {
                 "`eval`, `viz` and `explore`.",
 }
 
-METRIC_ROWS = [  # key, label, format
-    ("nll", "NLL, importance-weighted (K = {k})", "{:.2f} nats"),
-    ("elbo", "ELBO", "{:.2f} nats"),
-    ("neg_elbo", "−ELBO", "{:.2f} nats"),
-    ("reconstruction_loss", "reconstruction term", "{:.2f} nats"),
-    ("kl", "KL", "{:.2f} nats"),
-    ("bits_per_dim", "bits/dim", "{:.4f}"),
-    ("rmse", "RMSE (decoder mean at z_mean vs. input)", "{:.4f}"),
-    ("conditional_accuracy", "conditional accuracy (see below)", "{:.3f}"),
-    ("active_units", "active units (Var > 0.01)", "{} of {latent}"),
-    ("seconds", "evaluation time", "{:.0f} s"),
-]
-
-
 def metrics_table(m):
-    lines = ["| metric | value |", "|---|---|"]
-    for key, label, fmt in METRIC_ROWS:
-        skip = ("neg_elbo", "bits_per_dim") if m.get("likelihood") == "gaussian" else ("elbo",)
-        if m.get(key) is None or key in skip:
-            continue
-        lines.append(f"| {label.format(k=m.get('iwae_samples'))} | {fmt.format(m[key], latent=m.get('latent_dim'))} |")
-    return "\n".join(lines)
+    """The card's metric table: ``tfvae.evaluation.report``'s rows for a card, the headline first."""
+    return report.markdown_table(m)
 
 
 def write_card(path, name, recipe, record, metrics, baseline=None):

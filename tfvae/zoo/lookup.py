@@ -17,6 +17,7 @@ package as ``tfvae/weights/`` (setup.cfg maps it), so a name such as
 import os
 
 from tfvae import io
+from tfvae.evaluation import report
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tfvae/
 
@@ -76,17 +77,9 @@ def _first_line(path):
     return ""
 
 
-# The numbers `tfvae weights` shows, by decoder: a Bernoulli model's NLL (nats, lower is better), a Gaussian
-# model's ELBO (nats of a density, higher is better); then RMSE and a cvae's conditional accuracy. Keys a model
-# lacks (an auto-encoder has no likelihood) are left out.
-HEADLINE_METRICS = {"bernoulli": ("nll", "neg_elbo"), "gaussian": ("elbo", "nll"), "mse": ()}
-ALWAYS_SHOWN = ("rmse", "conditional_accuracy")
-
-
 def headline(metrics, likelihood):
-    """The metrics worth a line for a model with this decoder likelihood, in order; None values dropped."""
-    keys = HEADLINE_METRICS.get(likelihood, ()) + ALWAYS_SHOWN
-    return {k: metrics[k] for k in keys if metrics.get(k) is not None}
+    """What ``tfvae weights`` shows of a metrics dict, in order (``report.summary_keys``): name -> value."""
+    return {k: metrics[k] for k in report.summary_keys(metrics, likelihood)}
 
 
 def describe(name):
@@ -95,16 +88,16 @@ def describe(name):
     config = io.read_json(os.path.join(path, "config.json"), expect=dict, required=("model",),
                           fix="reinstall tfvae (shipped weights are read-only)")
     model, data = config.get("model") or {}, config.get("data") or {}
+    likelihood = model.get("likelihood", "bernoulli")
     metrics_path = os.path.join(path, "metrics.json")
     metrics = (io.read_json(metrics_path, expect=dict, fix="reinstall tfvae (shipped weights are read-only)")
                if os.path.isfile(metrics_path) else {})
     return {
         "name": name, "path": path, "dataset": data.get("dataset"), "binarize": data.get("binarize"),
         "model": model.get("model", "vae"), "arch": model.get("arch", "mlp"),
-        "likelihood": model.get("likelihood", "bernoulli"), "latent_dim": model.get("latent_dim"),
-        "metrics": headline(metrics, model.get("likelihood", "bernoulli")),
-        "metrics_split": (f"{metrics.get('split', '?')} {metrics.get('n_examples', '?')}"
-                          + (f", K={metrics['iwae_samples']}" if metrics.get("iwae_samples") else "")) if metrics else "",
+        "likelihood": likelihood, "latent_dim": model.get("latent_dim"),
+        "metrics": headline(metrics, likelihood),
+        "metrics_split": report.protocol({**metrics, "likelihood": likelihood}) if metrics else "",
         "card": _first_line(os.path.join(path, "MODEL_CARD.md")),
     }
 
@@ -115,8 +108,7 @@ def format_listing(entries):
         return "tfvae: no shipped weights found (the installed package has no tfvae/weights directory)"
     lines = [f"tfvae: {len(entries)} shipped weights set(s) in {os.path.dirname(entries[0]['path'])}", ""]
     for e in entries:
-        metrics = ", ".join(f"{k} {v:.3f}" if k in ("rmse", "conditional_accuracy") else
-                            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in e["metrics"].items())
+        metrics = report.summary_text({"latent_dim": e["latent_dim"], **e["metrics"]}, list(e["metrics"]))
         lines += [
             f"{e['name']}",
             f"  data     {e['dataset']}" + (f" (binarize {e['binarize']})" if e["binarize"] not in (None, "none") else ""),

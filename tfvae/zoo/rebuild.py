@@ -8,8 +8,9 @@ the recipe's checkpoint (``best``: lowest loss on the held-out training images, 
 state.json), ``tfvae eval`` writes ``metrics.json`` on the full test split (K = 5000 importance samples for
 binary data, 1000 otherwise), ``tfvae generate`` and ``tfvae viz`` draw the pictures, and for the CVAE a digit
 classifier trained on the MNIST training set (``tfvae.zoo.digits``) measures ``conditional_accuracy``.
-``training.json`` beside them records the command, epochs and minutes. The model card itself is written by
-hand from these files.
+``training.json`` beside them records the command, epochs and minutes, and ``tfvae.zoo.cards`` writes
+``MODEL_CARD.md`` from these files and the recipe (``--card_only``: only that, with the metric rows
+``tfvae.evaluation.report`` defines; ``table``: the README's "Pretrained models" table).
 """
 
 import argparse
@@ -20,6 +21,7 @@ import sys
 import time
 
 from tfvae import checkpoints, cli, io
+from tfvae.evaluation import report
 from tfvae.zoo import cards as zoo_cards
 from tfvae.zoo.lookup import installed_root
 from tfvae.zoo.recipes import RECIPES, SHARED
@@ -95,9 +97,9 @@ def baseline_text(dest, metrics):
         return None
     b = io.read_json(path)
     return (f"**Baseline** (the issue's yardstick): the default model (`python train.py` flags) with the same data "
-            f"flags, 10 epochs (`python -m tfvae.zoo.rebuild fashion_mnist_10epochs`), evaluated the same way: NLL "
-            f"{b['nll']:.2f} nats, −ELBO {b['neg_elbo']:.2f}. These weights are {b['nll'] - metrics['nll']:.2f} nats "
-            f"better (`baseline_metrics.json`).")
+            f"flags, 10 epochs (`python -m tfvae.zoo.rebuild fashion_mnist_10epochs`), evaluated the same way: "
+            f"{report.summary_text(b, ['nll', 'neg_elbo'])}. These weights are "
+            f"{report.METRICS['nll'].text(b['nll'] - metrics['nll'])} better (`baseline_metrics.json`).")
 
 
 def nyquist_share(images):
@@ -154,17 +156,15 @@ def measure(name, recipe, run_dir, dest):
     pictures(name, recipe, dest, data_dir)
 
 
-def record(name, recipe, run_dir, dest):
-    """training.json (command, epochs, minutes) and, for a shipped set, MODEL_CARD.md."""
-    history = io.read_json(os.path.join(run_dir, "history.json"))
-    weights = chosen_checkpoint(run_dir, recipe["select"])
-    shown = " ".join(train_command(name, recipe, "<run>")).replace(SHARED, "../shared")
-    rec = {"command": "tfvae " + shown, "checkpoint": recipe["select"], "epochs": len(history),
-           "checkpoint_epoch": io.read_json(os.path.join(weights, "state.json")).get("epoch"),
-           "epoch_minutes": round(sum(e["epoch_seconds"] + e.get("val_seconds", 0.0) for e in history) / 60, 2)}
-    if os.path.exists(os.path.join(run_dir, "zoo_wall.json")):
-        rec.update(io.read_json(os.path.join(run_dir, "zoo_wall.json")))
-    io.write_json(os.path.join(dest, "training.json"), rec)
+def record(name, recipe, run_dir, dest, card_only=False):
+    """training.json (command, epochs, minutes) and, for a shipped set, MODEL_CARD.md. ``card_only`` without
+    the training run (another machine): the card is written from the shipped training.json, which stays."""
+    if card_only and not os.path.exists(os.path.join(run_dir, "history.json")):
+        print(f"zoo: no run in {run_dir}: writing the card from {os.path.join(dest, 'training.json')}")
+        rec = io.read_json(os.path.join(dest, "training.json"))
+    else:
+        rec = training_record(name, recipe, run_dir)
+        io.write_json(os.path.join(dest, "training.json"), rec)
     metrics = io.read_json(os.path.join(dest, "metrics.json"))
     if recipe.get("ship", True):
         zoo_cards.write_card(os.path.join(dest, "MODEL_CARD.md"), name, recipe, rec, metrics,
@@ -173,24 +173,35 @@ def record(name, recipe, run_dir, dest):
         "nll", "elbo", "neg_elbo", "rmse", "conditional_accuracy", "active_units")}}))
 
 
-HEADLINE = {"nll": "test NLL {:.2f} nats (K = {k})", "elbo": "test ELBO {:.2f} nats (K = {k})",
-            "rmse": "test RMSE {:.4f}"}
+def training_record(name, recipe, run_dir):
+    """What training.json records of a run: the command, the checkpoint shipped, epochs and minutes."""
+    history = io.read_json(os.path.join(run_dir, "history.json"))
+    weights = chosen_checkpoint(run_dir, recipe["select"])
+    shown = " ".join(train_command(name, recipe, "<run>")).replace(SHARED, "../shared")
+    rec = {"command": "tfvae " + shown, "checkpoint": recipe["select"], "epochs": len(history),
+           "checkpoint_epoch": io.read_json(os.path.join(weights, "state.json")).get("epoch"),
+           "epoch_minutes": round(sum(e["epoch_seconds"] + e.get("val_seconds", 0.0) for e in history) / 60, 2)}
+    if os.path.exists(os.path.join(run_dir, "zoo_wall.json")):
+        rec.update(io.read_json(os.path.join(run_dir, "zoo_wall.json")))
+    return rec
+
+
+def table_metric(home):
+    """A set's "test metric" cell: ``report``'s summary of its metrics.json, with how it was measured."""
+    m = io.read_json(os.path.join(home, "metrics.json"))
+    cell = f"{report.summary_text(m)} ({report.protocol(m)})"
+    if os.path.exists(os.path.join(home, "baseline_metrics.json")):
+        base = io.read_json(os.path.join(home, "baseline_metrics.json"))
+        cell += f"; the 10-epoch default model: {report.summary_text(base, [report.headline_key(base)])}"
+    return cell
 
 
 def table(weights_root):
     """The README's "Pretrained models" table, from each shipped set's metrics.json and training.json."""
-    rows = ["| name | what | picture | test metric | minutes | rebuild |", "|---|---|---|---|---|---|"]
+    rows = ["| name | what | picture | test metrics | minutes | rebuild |", "|---|---|---|---|---|---|"]
     for name in ["better_weight"] + [n for n in RECIPES if RECIPES[n].get("ship", True)]:
         home = os.path.join(weights_root, name)
-        m = io.read_json(os.path.join(home, "metrics.json"))
-        key = ("rmse" if m["nll"] is None or m["dataset"] == "olivetti" else "elbo" if m["likelihood"] == "gaussian"
-               else "nll")
-        metric = HEADLINE[key].format(m[key], k=m["iwae_samples"])
-        if m.get("conditional_accuracy") is not None:
-            metric += f"; {m['conditional_accuracy']:.1%} of prior samples show their class"
-        if os.path.exists(os.path.join(home, "baseline_metrics.json")):
-            base = io.read_json(os.path.join(home, "baseline_metrics.json"))
-            metric += f" (10-epoch default model: {base['nll']:.2f})"
+        metric = table_metric(home)
         rec = io.read_json(os.path.join(home, "training.json")) if name != "better_weight" else {"wall_minutes": 60}
         picture = next(p for p in ("class_grid", "manifold", "samples", "reconstructions") if os.path.exists(
             os.path.join(home, f"{p}.png")))
@@ -209,7 +220,8 @@ def main():
     ap.add_argument("--out", default=os.path.join("runs", "zoo"), help="where the training runs go")
     ap.add_argument("--weights", default=installed_root(), help="where the sets go")
     ap.add_argument("--skip_training", action="store_true", help="only finish a run already trained under --out")
-    ap.add_argument("--card_only", action="store_true", help="only rewrite training.json and MODEL_CARD.md")
+    ap.add_argument("--card_only", action="store_true", help="only rewrite training.json and "
+                    "MODEL_CARD.md (no training, no evaluation; without the run under --out, only the card)")
     args = ap.parse_args()
     if args.name == "table":
         print(table(args.weights))
@@ -229,7 +241,7 @@ def main():
             home = os.path.join(args.weights, recipe["baseline_of"])
             os.makedirs(home, exist_ok=True)
             shutil.copy2(os.path.join(dest, "metrics.json"), os.path.join(home, "baseline_metrics.json"))
-        record(name, recipe, run_dir, dest)
+        record(name, recipe, run_dir, dest, card_only=args.card_only)
 
 
 if __name__ == "__main__":

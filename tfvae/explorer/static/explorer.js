@@ -261,12 +261,10 @@
     const bin = cfg.binarize && cfg.binarize !== "none" ? ` (binarize ${cfg.binarize})` : "";
     $("#about").textContent = `${cfg.dataset}${bin} · ${cfg.kind}, ${cfg.arch}, ${cfg.likelihood} · latent ${L} · ` +
       `images ${H}×${W}×${C}`;
-    // cfg.metrics comes in the order to show (page.py: tfvae weights' headline numbers for this likelihood first)
-    const names = { nll: "NLL", neg_elbo: "−ELBO", elbo: "ELBO", rmse: "RMSE", kl: "KL", reconstruction_loss: "reconstruction",
-      conditional_accuracy: "conditional accuracy", active_units: "active units" };
-    const parts = Object.entries(cfg.metrics).map(([k, v]) =>
-      `${names[k] || k} <b>${Number.isInteger(v) ? v : v.toFixed(Math.abs(v) < 1 ? 3 : 2)}</b>`);
-    $("#metrics").innerHTML = parts.length ? `${parts.join(" · ")} <span>(${cfg.metrics_split})</span>` : "no metrics.json (tfvae eval writes one)";
+    // cfg.metrics_shown: names, values and units as tfvae.evaluation.report formats them, in the order to show
+    // (tfvae weights' summary for this likelihood first); cfg.metrics_note: split, images, K, binarization, bounds
+    const parts = cfg.metrics_shown.map((m) => `${m.name} <b>${m.value}</b>${m.unit ? " " + m.unit : ""}`);
+    $("#metrics").innerHTML = parts.length ? `${parts.join(" · ")} <span>(${cfg.metrics_note})</span>` : "no metrics.json (tfvae eval writes one)";
     $("#endpoint").textContent = `${cfg.serving_url || location.origin}/v1/models/{decoder,encoder}`;
   }
   function setLabel(k) {
