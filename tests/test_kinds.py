@@ -1,75 +1,178 @@
-"""One harness over every model kind and architecture (conftest.EVERY_KIND): the checks every model must pass.
+"""The kinds: one harness over every registered kind and architecture, and a kind added from outside the package.
 
-The training-step checks over the same list (XLA step == graph step, a stack of batches == that many steps)
-are in tests/test_models.py; the golden outputs of checkpoints saved before the redesign in test_golden.py.
+``tfvae.testing.small_configs()`` derives the configs from the registry, so a new kind's file is covered
+here without editing this file. The training-step checks (XLA step == graph step, a stack of batches == that
+many steps) are in tests/test_models.py; the golden outputs of checkpoints saved before the redesigns in
+test_golden.py.
 """
 
-import numpy as np
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
 import pytest
-import tensorflow as tf
-from conftest import EVERY_KIND
 
-from tfvae import checkpoints, configs, export, models
-from tfvae.models import likelihoods, networks, objectives
+from tfvae import testing
+from tfvae.models import kinds
 
-
-def _inputs(model, n=6, seed=0):
-    x = (np.random.default_rng(seed).random((n,) + model.config.input_shape) > 0.6).astype(np.float32)
-    y = np.arange(n) % 10
-    return x, (y if model.config.conditional else None)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = testing.small_configs()
 
 
-def test_every_registry_matches_the_configs_choices():
-    assert tuple(models.KINDS) == configs.MODEL_KINDS == tuple(configs.KINDS)
-    assert tuple(networks.ARCHS) == configs.ARCHS
-    assert tuple(likelihoods.LIKELIHOODS) == configs.LIKELIHOODS
-    assert tuple(objectives.OBJECTIVES) == configs.OBJECTIVES
-    for name, cls in models.KINDS.items():
-        assert models.get(name) is cls and isinstance(models.VAE(model=name, num_classes=3, latent_dim=2,
-                                                                 hidden=(4,)), cls)
+def test_every_kind_is_in_the_harness_and_declares_itself():
+    covered = {cfg.model for cfg in CONFIGS.values()}
+    assert covered == set(kinds.names()) == {"vae", "ae", "cvae", "vae2"}
+    for name in kinds.names():
+        kind = kinds.get(name)
+        assert kind.name == name and kind.help and isinstance(kind.fields, tuple)
+        assert (not kind.stochastic) <= (not kind.can_sample)  # no posterior, no prior
+    assert [f.name for f in kinds.get("vae2").fields] == ["latent_dim1", "hidden2"]
 
 
-@pytest.mark.parametrize("kwargs", EVERY_KIND.values(), ids=EVERY_KIND.keys())
-def test_config_weights_and_checkpoint_round_trip(kwargs, tmp_path):
-    model = models.build_model(models.VAEConfig(**kwargs))
-    assert type(model) is models.get(model.config.model)
-    x, y = _inputs(model)
-    inputs = (x, y) if y is not None else x
-    # get_config / from_config: the same class and config; with the same weights, the same outputs
-    clone = type(model).from_config(model.get_config()).build_all()
-    assert clone.config == model.config
-    clone.set_weights(model.get_weights())
-    np.testing.assert_allclose(clone(inputs).numpy(), model(inputs).numpy(), atol=1e-6)
-    # a checkpoint directory rebuilds the model from its config.json
-    checkpoints.save(str(tmp_path / "ck"), model, {"model": model.config.to_dict(), "data": {}}, {"epoch": 1})
-    loaded, _, _, _ = checkpoints.load_model(str(tmp_path / "ck"))
-    assert type(loaded) is type(model)
-    np.testing.assert_allclose(loaded(inputs).numpy(), model(inputs).numpy(), atol=1e-6)
-    # the per-example terms, and their finite values
-    terms = model.compute_losses(tf.constant(x), None if y is None else tf.constant(y))
-    assert set(terms) == set(models.TERMS)
-    for name, value in terms.items():
-        assert value.shape == (len(x),) and np.isfinite(value.numpy()).all(), name
+@pytest.mark.parametrize("name", CONFIGS, ids=CONFIGS.keys())
+def test_kind_harness(name, tmp_path):
+    testing.run_kind_checks(CONFIGS[name], tmp_path)
 
 
-@pytest.mark.parametrize("kwargs", EVERY_KIND.values(), ids=EVERY_KIND.keys())
-def test_importance_weights_and_export_signatures(kwargs):
-    model = models.build_model(models.VAEConfig(**kwargs))
-    x, y = _inputs(model)
-    k = 4
-    eps = None if model.noise_shape is None else tf.random.normal([len(x), k, model.noise_shape[1]])
-    t = model.log_weights(tf.constant(x), None if y is None else tf.constant(y), eps, k)
-    assert t["log_px_z"].shape[0] == len(x) and t["z_mean"].shape == (len(x), model.latent_dim)
-    assert (t["log_w"] is None) == (not model.has_likelihood_bound)
-    if t["log_w"] is not None:
-        assert t["log_w"].shape == (len(x), k)
-    decoder, encoder = export.decoder_module(model), export.encoder_module(model)
-    want_in = {"z": tf.float32, **({"label": tf.int64} if y is not None else {})}
-    got_in = {s.name: s.dtype for s in decoder.serve.input_signature}
-    assert got_in == want_in
-    z = tf.zeros([2, model.latent_dim])
-    args = {"z": z, **({"label": tf.constant([0, 1], tf.int64)} if y is not None else {})}
-    assert decoder.serve(**args)["images"].shape == (2,) + model.config.input_shape
-    eargs = {"images": tf.constant(x[:2]), **({"label": tf.constant([0, 1], tf.int64)} if y is not None else {})}
-    out = encoder.serve(**eargs)
-    assert set(out) == {"z_mean", "z_log_var"} and out["z_mean"].shape == (2, model.latent_dim)
+def test_the_flags_and_the_readme_table_come_from_the_registry():
+    from tfvae import cli
+
+    train = next(a for a in cli.build_parser()._actions if a.dest == "command").choices["train"]
+    options = {o for a in train._actions for o in a.option_strings}
+    model = next(a for a in train._actions if a.dest == "model")
+    assert tuple(model.choices) == kinds.names()
+    for name in kinds.names():
+        assert kinds.get(name).help in model.help
+        assert {f"--{f.name}" for f in kinds.get(name).fields} <= options
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    rows = dict(re.findall(r"^\| `([a-z0-9_]+)` \| (.+) \|$", readme.split("### Model kinds", 1)[1].split("\n\n")[1],
+                           re.M))
+    assert rows == {n: kinds.get(n).describe() for n in kinds.names()}, "README's kind table differs from the " \
+        "registry: regenerate it with python -c 'from tfvae.models import kinds; print(kinds.markdown_table())'"
+
+
+def test_a_kind_of_another_field_or_a_missing_one_is_one_clear_error():
+    from tfvae.config import VAEConfig
+    from tfvae.errors import TfvaeError
+
+    with pytest.raises(TfvaeError, match="--latent_dim1 is an option of --model vae2, not of vae"):
+        VAEConfig(model="vae", latent_dim1=5)
+    assert VAEConfig.from_dict({"model": "vae", "latent_dim1": 0, "hidden2": []}) == VAEConfig()  # 0.1 configs
+    with pytest.raises(TfvaeError, match="--model must be one of vae, ae, cvae, vae2"):
+        VAEConfig(model="nope")
+
+
+# ------------------------------------------------------------------ a kind from outside the package
+PLUGIN = '''
+"""A kind from outside tfvae: a VAE whose steps clip the gradients' global norm (its own --clip_norm)."""
+
+from tfvae.errors import TfvaeError
+from tfvae.models.kinds import Field, register
+from tfvae.models.kinds.vae import VAEKind
+
+
+@register
+class ClipVAE(VAEKind):
+    name = "clipvae"
+    help = "a VAE whose steps clip the gradients' global norm (a plugin)"
+    fields = (Field("clip_norm", 1.0, "largest global norm of a step's gradients", type="float"),)
+
+    def check(self, cfg):
+        super().check(cfg)
+        if cfg.clip_norm <= 0:
+            raise TfvaeError(f"--clip_norm must be > 0, got {cfg.clip_norm}")
+
+    def apply_gradients(self, model, tape, losses):
+        from tfvae._tf import tf
+
+        grads = tape.gradient(losses["loss"], model.trainable_variables)
+        grads, _ = tf.clip_by_global_norm(grads, model.config.clip_norm)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        if hasattr(model, "hook_calls"):
+            model.hook_calls.assign_add(1)
+'''
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory):
+    """The plugin installed with pip into a directory of its own, found through the tfvae.kinds entry point."""
+    src = tmp_path_factory.mktemp("plugin_src")
+    (src / "tfvae_clipkind").mkdir()
+    (src / "tfvae_clipkind" / "__init__.py").write_text(PLUGIN)
+    (src / "pyproject.toml").write_text(textwrap.dedent('''
+        [build-system]
+        requires = ["setuptools>=64"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "tfvae-clipkind"
+        version = "0.1"
+
+        [project.entry-points."tfvae.kinds"]
+        clipvae = "tfvae_clipkind"
+
+        [tool.setuptools]
+        packages = ["tfvae_clipkind"]
+    '''))
+    site = tmp_path_factory.mktemp("plugin_site")
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--target", str(site), str(src)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return site
+
+
+def _tfvae(site, *argv, cwd):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), ROOT])}
+    return subprocess.run([sys.executable, "-m", "tfvae", *argv], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_a_kind_installed_from_outside_trains_evaluates_and_exports(plugin_site, tiny_idx_dir, tmp_path):
+    help_text = _tfvae(plugin_site, "train", "--help", cwd=tmp_path).stdout
+    assert "clipvae: a VAE whose steps clip" in help_text and "--clip_norm" in help_text
+    run = tmp_path / "run"
+    r = _tfvae(plugin_site, "train", "--model", "clipvae", "--clip_norm", "0.5", "--dataset", f"idx:{tiny_idx_dir}",
+               "--epoch", "2", "--batch", "16", "--latent_dim", "3", "--hidden", "16", "--no_images", "--run_dir",
+               str(run), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    saved = __import__("json").loads((run / "config.json").read_text())["model"]
+    assert saved["model"] == "clipvae" and saved["clip_norm"] == 0.5
+    r = _tfvae(plugin_site, "eval", "--load_weight_dir", str(run), "--iwae_samples", "5", "--output",
+               str(tmp_path / "m.json"), cwd=tmp_path)
+    assert r.returncode == 0 and "model=clipvae" in r.stdout, r.stderr[-3000:]
+    r = _tfvae(plugin_site, "export", "--load_weight_dir", str(run), "--export_dir", str(tmp_path / "exp"), cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "exp" / "decoder" / "1" / "saved_model.pb").is_file(), r.stderr[-3000:]
+    bad = _tfvae(plugin_site, "train", "--model", "clipvae", "--clip_norm", "0", "--dataset", f"idx:{tiny_idx_dir}",
+                 "--run_dir", str(tmp_path / "bad"), cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip() == "tfvae: error: --clip_norm must be > 0, got 0.0", bad.stderr
+    # without the plugin installed its weights are refused in one line
+    gone = subprocess.run([sys.executable, "-m", "tfvae", "eval", "--load_weight_dir", str(run)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert gone.returncode == 2 and "a kind this tfvae does not know" in gone.stderr, gone.stderr
+    assert len(gone.stderr.strip().splitlines()) == 1, gone.stderr
+
+
+def test_the_gradient_hook_runs_on_every_path(plugin_site):
+    """The kind's apply_gradients runs once per optimizer step: graph step, XLA step, each step of a stack."""
+    code = textwrap.dedent('''
+        import numpy as np, keras, tensorflow as tf
+        from tfvae import models
+        from tfvae.engine import functions, optim
+        x = tf.constant((np.random.default_rng(0).random((3, 8, 28, 28, 1)) > 0.6).astype(np.float32))
+        for xla, stack in ((False, 1), (True, 1), (False, 3), (True, 3)):
+            model = models.VAE(model="clipvae", latent_dim=3, hidden=(16,), clip_norm=1e-3).build_all()
+            model.hook_calls = tf.Variable(0, trainable=False)
+            model.compile(optimizer=optim.FusedAdam(1e-2), xla_step=xla, steps_per_call=stack)
+            step = tf.function(functions.train_function_step(model))
+            before = model.get_weights()
+            for i in range(3 // stack):
+                step(x if stack > 1 else x[i])
+            assert int(model.hook_calls) == 3, (xla, stack, int(model.hook_calls))
+            assert any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
+        print("ok")
+    ''')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), ROOT])}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from tfvae import io, zoo
+from tfvae.models import kinds
 from tfvae.errors import TfvaeError
 
 WEIGHTS_FILE = "model.weights.h5"
@@ -199,6 +200,11 @@ def load_model(path_or_name):
 
     ckpt = resolve(path_or_name)
     config = read_config(ckpt)
+    kind = config["model"].get("model", "vae")
+    if kind not in kinds.names():
+        raise TfvaeError(f"{ckpt} holds a --model {kind} model, a kind this tfvae does not know (it knows "
+                         f"{', '.join(kinds.names())}); install the package that registers it (entry-point group "
+                         f"{kinds.ENTRY_POINT_GROUP})")
     try:
         model = models.build_model(config["model"])
     except (KeyError, TypeError, ValueError) as e:

@@ -156,6 +156,23 @@ class VAE(Trainer, keras.Model):
         """
         return self.kind.evaluation_terms(self, x, labels, eps, k)
 
+    # ------------------------------------------------------------ hooks
+    @property
+    def persistent_tape(self):
+        return self.kind.persistent_tape
+
+    def step_losses(self, terms, rows=None):
+        """The engine's hook, or the kind's own (``Kind.step_losses``)."""
+        if self.kind.step_losses is None:
+            return super().step_losses(terms, rows)
+        return self.kind.step_losses(self, terms, rows)
+
+    def apply_step_gradients(self, tape, losses):
+        """The engine's gradient-application hook, or the kind's own (``Kind.apply_gradients``)."""
+        if self.kind.apply_gradients is None:
+            return super().apply_step_gradients(tape, losses)
+        return self.kind.apply_gradients(self, tape, losses)
+
     # ---------------------------------------------------- serialization
     def get_config(self):
         base = super().get_config()

@@ -65,3 +65,9 @@ def fields():
         for f in KINDS[name].fields:
             out.setdefault(f.name, (f, []))[1].append(name)
     return out
+
+
+def markdown_table():
+    """The README's table of kinds (tests/test_kinds.py checks the README against it)."""
+    rows = ["| `--model` | what it is |", "|---|---|"]
+    return "\n".join(rows + [f"| `{n}` | {get(n).describe()} |" for n in names()])

@@ -74,6 +74,15 @@ class Kind:
     has_likelihood_bound = True
     conv = True
 
+    # The training hooks (None: the engine's defaults, tfvae.engine.steps.Trainer). Every path, XLA step,
+    # stacks and replicas, calls them once per optimizer step; a kind never overrides train_step.
+    #   step_losses(model, terms, rows) -> {name: scalar}: what the step differentiates (inside the tape);
+    #   apply_gradients(model, tape, losses): the gradient application (e.g. parts of the model on other
+    #   scalars, a second optimizer); set persistent_tape when it takes several gradients of one tape.
+    step_losses = None
+    apply_gradients = None
+    persistent_tape = False
+
     # ------------------------------------------------------------ config
     def check(self, cfg):
         """Validates (and fills in) this kind's fields of a ``VAEConfig``; raises ``TfvaeError``."""

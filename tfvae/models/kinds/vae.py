@@ -13,7 +13,7 @@ class VAEKind(Kind):
     """Gaussian posterior, standard-normal prior, one stochastic layer."""
 
     name = "vae"
-    help = "the VAE: Gaussian q(z|x), N(0, I) prior"
+    help = "the VAE: a Gaussian posterior, a N(0, I) prior, one stochastic layer"
 
     # ---------------------------------------------------------- networks
     def build_networks(self, model, cfg, out_channels):
