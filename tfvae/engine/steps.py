@@ -127,6 +127,17 @@ class Trainer:
         self.test_function = self._make_function(functions.test_function_step(self))
         return self.test_function
 
+    def fit(self, x=None, *args, **kwargs):
+        """``keras.Model.fit``; for a ``tf.data.Dataset`` ``shuffle`` defaults to False.
+
+        tfvae's datasets shuffle themselves (``data.make_dataset(shuffle=True)``,
+        a fresh order every pass); Keras ignores ``shuffle`` for a dataset and
+        would warn about its default ``True`` on every call.
+        """
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, **kwargs)
+
     @property
     def metrics(self):
         return [self.term_means]
