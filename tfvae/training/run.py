@@ -9,7 +9,8 @@ A run directory holds::
     history.json        per epoch: train and val metrics, epoch_seconds
 
 Running the same command on the same run directory resumes after the last
-completed epoch.
+completed epoch. A run directory has one writer: the run holds ``RUN_DIR/.lock``
+(``rundir.DirLock``) from before it reads ``config.json`` to its end.
 """
 
 import contextlib
@@ -30,7 +31,7 @@ from tfvae.engine import distribute
 from tfvae.errors import TfvaeError
 from tfvae.training import callbacks as cb
 from tfvae.training.plan import build_for_training, compile_model
-from tfvae.training.rundir import compatible_model_config, default_run_dir, prepare_run_dir, read_history
+from tfvae.training.rundir import DirLock, compatible_model_config, default_run_dir, prepare_run_dir, read_history
 
 
 def run_training(model_overrides, data_config, train_config, verbose=None):
@@ -57,7 +58,8 @@ def run_training(model_overrides, data_config, train_config, verbose=None):
     strategy = distribute.make_strategy(tc.strategy)
     chief = distribute.is_chief(strategy)
     if chief:
-        return _run(model_overrides, data_config, tc, verbose, strategy, chief)
+        with contextlib.ExitStack() as held:  # the run directory's lock, which _run takes, until the run ends
+            return _run(model_overrides, data_config, tc, verbose, strategy, chief, held)
     resolver = strategy.cluster_resolver
     scratch = tempfile.mkdtemp(prefix=f"tfvae-{resolver.task_type}{resolver.task_id}-")
     print(f"tfvae: {resolver.task_type} {resolver.task_id} is not the chief: its files go to {scratch} "
@@ -149,7 +151,7 @@ def _callbacks(model, config, tc, run_dir, history, best_val, val_split, binariz
     return callbacks, log_dir
 
 
-def _run(model_overrides, data_config, tc, verbose, strategy, chief):
+def _run(model_overrides, data_config, tc, verbose, strategy, chief, held=None):
     model_dict, source = _requested_model(model_overrides, tc)
     train_split, val_split, info = data.load_splits(data_config)
     model_config = _model_config(model_dict, source, data_config.dataset, info)
@@ -157,6 +159,8 @@ def _run(model_overrides, data_config, tc, verbose, strategy, chief):
     config = {"model": model_config.to_dict(), "data": data_config.to_dict(),
               "train": {**tc.to_dict(), "run_dir": None, "overwrite": None}, "info": dataclasses.asdict(info),
               "tfvae_version": __import__("tfvae").__version__}
+    if held is not None:  # the chief: one writer per run directory (a second one stops here, having written nothing)
+        held.enter_context(DirLock(run_dir, "--run_dir", "tfvae train"))
     resuming = prepare_run_dir(run_dir, config, tc.overwrite)
     io.write_json(os.path.join(run_dir, "config.json"), config)
     print(f"tfvae: run directory {os.path.abspath(run_dir)}", flush=True)

@@ -21,7 +21,7 @@ from tfvae import config, data, io
 from tfvae.models import kinds
 from tfvae.evaluation.estimator import evaluate
 from tfvae.pictures import charts
-from tfvae.training.rundir import read_history
+from tfvae.training.rundir import DirLock, read_history
 from tfvae.training.run import run_training
 from tfvae.errors import TfvaeError
 
@@ -141,18 +141,21 @@ def write_results(out, rows, curves, title):
 def run_sweep(sweep):
     """Runs every configuration of a ``Sweep``; writes results.csv, results.md and lower_bound.png into its ``out``.
 
+    The sweep holds ``<out>/.lock`` (``rundir.DirLock``) throughout: a second sweep on the same ``out`` is
+    refused, having written nothing. Each configuration's run locks its own run directory too.
+
     Returns:
         the table's rows.
     """
-    os.makedirs(sweep.out, exist_ok=True)
-    rows, curves = [], []
-    title = f"{sweep.data_config.dataset} sweep"
-    for model, d, beta in itertools.product(sweep.models, sweep.latent_dims, sweep.betas):
-        row, curve = run_one(sweep, model, d, beta)
-        rows.append(row)
-        curves.append(curve)
-        write_results(sweep.out, rows, curves, title)
-    with open(os.path.join(sweep.out, "results.md")) as f:
-        print(f.read())
-    print(f"tfvae: sweep results in {os.path.abspath(sweep.out)} (results.csv, results.md, lower_bound.png)")
+    with DirLock(sweep.out, "--out", "tfvae sweep"):
+        rows, curves = [], []
+        title = f"{sweep.data_config.dataset} sweep"
+        for model, d, beta in itertools.product(sweep.models, sweep.latent_dims, sweep.betas):
+            row, curve = run_one(sweep, model, d, beta)
+            rows.append(row)
+            curves.append(curve)
+            write_results(sweep.out, rows, curves, title)
+        with open(os.path.join(sweep.out, "results.md")) as f:
+            print(f.read())
+        print(f"tfvae: sweep results in {os.path.abspath(sweep.out)} (results.csv, results.md, lower_bound.png)")
     return rows
