@@ -1,20 +1,36 @@
-"""Shared fixtures: where the real data live, tiny synthetic data."""
+"""Fixtures every directory of tests/ shares, and the markers each directory gets.
 
-import gzip
+The directories: ``unit/`` (functions and classes, in-process), ``commands/`` (each ``tfvae`` command and its
+errors), ``deploy/`` (export, the other formats, serving, the explorer's server), ``browser/`` (the explorer
+page in headless Chromium), ``e2e/`` (the shipped weights, the wheel, the README's examples, every kind on every
+dataset). Every test is marked with its directory's name; the slowest (about 8 s and more on an idle 2-core
+machine, or needing a fixture that is) are marked ``slow`` where they are defined. A developer selects with
+``-m``, e.g. ``python3 -m pytest tests -m "not slow"``; the README's command runs everything.
+
+Session fixtures (trained runs, exports) are built once per test run, when a test first needs them; a test
+that changes one works on a copy (``copy_run``). Plain helpers are in tests/helpers/.
+"""
+
 import os
-import struct
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from tests.helpers import MNIST_IDX, TFDS_DIR, write_idx
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("TFVAE_SHARED", os.path.join(HERE, "..", "..", "shared"))
-TFDS_DIR = os.environ.get("TFDS_DATA_DIR") or os.path.join(SHARED, "tensorflow_datasets")
-MNIST_IDX = os.path.join(SHARED, "data", "mnist")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
 os.environ.setdefault("TFDS_DATA_DIR", TFDS_DIR)
+
+DIRECTORY_MARKERS = ("unit", "commands", "deploy", "browser", "e2e")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = os.path.relpath(str(item.path), HERE).split(os.sep)
+        if parts[0] in DIRECTORY_MARKERS:
+            item.add_marker(parts[0])
 
 
 def _require(path):
@@ -35,19 +51,6 @@ def mnist_idx_dir():
     return _require(MNIST_IDX)
 
 
-def write_idx(path, array, magic_dtype=0x08, compress=False):
-    array = np.asarray(array, np.uint8)
-    header = bytes([0, 0, magic_dtype, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    payload = header + array.tobytes()
-    if compress:
-        with gzip.open(path, "wb") as f:
-            f.write(payload)
-    else:
-        with open(path, "wb") as f:
-            f.write(payload)
-    return path
-
-
 @pytest.fixture
 def tiny_idx_dir(tmp_path):
     """A valid IDX dataset: 64 train / 32 test random 28x28 images."""
@@ -59,35 +62,3 @@ def tiny_idx_dir(tmp_path):
         write_idx(d / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, (n,)), compress=True)
     return d
 
-
-# One small model of every kind and architecture: the harness (tests/test_kinds.py) and the step tests
-# (tests/test_models.py) run the same checks over all of them.
-EVERY_KIND = {
-    "vae-mlp": dict(latent_dim=4, hidden=(32,)),
-    "vae-gated-iwae": dict(latent_dim=4, hidden=(32,), arch="gated", objective="iwae", k=3),
-    "ae": dict(latent_dim=4, hidden=(32,), model="ae"),
-    "cvae": dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),
-    "vae2": dict(latent_dim=3, hidden=(32,), model="vae2", latent_dim1=5),
-    "conv-bn-gaussian": dict(latent_dim=4, hidden=(16,), arch="conv", conv_filters=(4, 8), batch_norm=True,
-                             likelihood="gaussian"),
-    "cvae-conv-mse": dict(latent_dim=4, hidden=(16,), model="cvae", num_classes=10, arch="conv",
-                          conv_filters=(4, 8), likelihood="mse"),
-}
-# The XLA step is for the dense architectures (--xla auto keeps conv off it): the XLA-vs-graph and stacked-XLA
-# checks run over these. (Under plain SGD at lr 0.05 a conv + batch-norm + Gaussian model diverges, and the two
-# compilations diverge differently: the same before and after the redesign.)
-DENSE_KINDS = {name: kw for name, kw in EVERY_KIND.items() if kw.get("arch", "mlp") != "conv"}
-
-
-def cli_error(capsys, argv):
-    """Runs ``tfvae ARGV`` in-process; asserts exit 2 with one ``tfvae: error:`` line and returns the line."""
-    from tfvae import cli
-
-    try:
-        rc = cli.main(argv)
-    except SystemExit as e:  # a flag's value rejected by the parser
-        rc = e.code
-    assert rc == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("tfvae: error:") and "\n" not in err, err
-    return err

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tfvae import checkpoints, cli, models
 
-from conftest import SHARED, write_idx
+from tests.helpers import SHARED, write_idx
 
 
 def _idx_copy(tmp_path):

@@ -8,7 +8,7 @@ from PIL import Image
 
 from tfvae import cli, latent
 
-from conftest import SHARED
+from tests.helpers import SHARED
 
 SMALL = ["--train_examples", "600", "--val_examples", "100", "--latent_dim", "4", "--hidden", "64"]
 

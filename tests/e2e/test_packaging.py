@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
+from tests.helpers import ROOT
 from tfvae import checkpoints, cli, zoo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What TensorFlow 2.21 prints on a CPU-only machine while it starts (issue 18).
 STARTUP_NOISE = re.compile(r"absl::InitializeLog|cuda drivers|cuInit|cudart_stub|cpu_feature_guard|oneDNN custom "
                            r"operations|rebuild TensorFlow")
@@ -40,7 +40,7 @@ def test_ci_runs_the_readme_install_and_test_commands_verbatim():
 
 
 def test_ci_installs_chromium_and_requires_the_browser_tests():
-    """The browser tests (tests/test_explore_browser.py) skip without Chromium, except in CI."""
+    """The browser tests (tests/browser/test_explore_browser.py) skip without Chromium, except in CI."""
     ci = _ci_lines()
     tests = ci[-1]
     apt = [ln for ln in ci if "apt-get install" in ln]

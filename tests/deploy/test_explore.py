@@ -1,6 +1,6 @@
 """``tfvae explore``'s server without a browser: TF Serving's REST API on the export, the page's files, its errors.
 
-The browser tests are in tests/test_explore_browser.py (better_weight) and tests/test_explore_browser_models.py
+The browser tests are in tests/browser/test_explore_browser.py (better_weight) and tests/browser/test_explore_browser_models.py
 (the other kinds of model).
 """
 
@@ -14,11 +14,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from conftest import SHARED, cli_error
+from tests.helpers import ROOT, SHARED, cli_error
 from tfvae import checkpoints, export, runtime
 from tfvae.explorer import page, rest, server
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")

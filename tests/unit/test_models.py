@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import DENSE_KINDS, EVERY_KIND
+from tests.helpers import DENSE_KINDS, EVERY_KIND
 
 from tfvae import checkpoints, losses, models
 from tfvae.engine import functions, optim

@@ -3,8 +3,8 @@ the latency probe, ``--serving_url`` and Ctrl-C.
 
 One browser and one ``tfvae explore --no_browser --port 0`` subprocess serve the whole module; each page's pixels
 are checked against the SavedModel's own decode of the z the page reports. The other kinds of model (a cvae,
-2-D latents, non-square Gaussian faces, an auto-encoder) are in tests/test_explore_browser_models.py; the shared
-helpers in tests/explore_browser_util.py.
+2-D latents, non-square Gaussian faces, an auto-encoder) are in tests/browser/test_explore_browser_models.py; the shared
+helpers in tests/helpers/browser.py.
 """
 
 import threading
@@ -15,8 +15,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from explore_browser_util import browser  # noqa: F401  (the module-scoped browser fixture)
-from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, open_page, savedmodel,
+from tfvae.explorer import headless
+from tests.helpers.browser import (TOLERANCE, bundled, canvas, decode, open_page, savedmodel,
                                   serve, settled, shot)
 
 
@@ -26,7 +26,7 @@ def explorers(browser):
     servers = {"better": serve("better_weight")}
     yield servers
     for s in servers.values():
-        BENCH.stop_explorer(s["proc"])
+        headless.stop_explorer(s["proc"])
 
 
 # ----------------------------------------------------------- better_weight
@@ -109,7 +109,7 @@ def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path,
 
 def test_the_latency_probe_the_benchmark_uses(browser, explorers):
     open_page(browser, explorers["better"])
-    latencies = BENCH.measure(browser, moves=5)  # bench/explore_latency.py reports the figures; no timing here
+    latencies = headless.measure(browser, moves=5)  # bench/explore_latency.py reports the figures; no timing here
     assert len(latencies) == 5 and all(v > 0 for v in latencies)
 
 
@@ -164,7 +164,7 @@ def test_the_page_talks_to_a_serving_url_across_origins(browser, explorers):
         assert canvas(browser)[1] != z_before
         assert "TF Serving at " + proxy.url in browser.find_element("id", "status").text
     finally:
-        rc, _, err = BENCH.stop_explorer(page["proc"])
+        rc, _, err = headless.stop_explorer(page["proc"])
         proxy.close()
     assert rc == 0 and "Traceback" not in err
 
@@ -172,7 +172,7 @@ def test_the_page_talks_to_a_serving_url_across_origins(browser, explorers):
 def test_ctrl_c_stops_the_server_and_the_page_says_it_is_gone(browser, explorers):
     better = explorers["better"]
     open_page(browser, better)
-    rc, out, err = BENCH.stop_explorer(better["proc"])
+    rc, out, err = headless.stop_explorer(better["proc"])
     assert rc == 0 and out.strip() == "tfvae: explorer stopped" and err == "", (rc, out, err)  # a quiet terminal
     deadline = time.time() + 15
     status = browser.find_element("id", "status")

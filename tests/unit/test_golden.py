@@ -1,8 +1,8 @@
 """Golden outputs: checkpoints of every model kind saved before the architecture change load and behave the same.
 
-tests/golden/ holds, for each kind, a checkpoint saved by the code of commit
+tests/unit/golden/ holds, for each kind, a checkpoint saved by the code of commit
 920d373's successor (weights, config, optimizer state) and ``expected.npz``
-with what that code computed from it (tests/golden/make_golden.py): encode,
+with what that code computed from it (tests/unit/golden/make_golden.py): encode,
 decode, reconstructions, the per-example terms for fixed noise, evaluate() with
 K=5, the exported signatures, and the weights after one Adam step from the saved
 optimizer state (variable paths and optimizer-state order). ``eval_500_50.json``
@@ -19,13 +19,9 @@ import keras
 import numpy as np
 import pytest
 
+from tests.helpers import GOLDEN, ROOT
+from tests.unit.golden import make_golden
 from tfvae import checkpoints
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "golden")
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, GOLDEN)
-import make_golden  # noqa: E402
 
 KINDS = sorted(json.load(open(os.path.join(GOLDEN, "kinds.json"))))
 # Same code gives the same bits; a refactor may fuse or reorder float32 maths.

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import cli_error
+from tests.helpers import cli_error
 
 from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, runtime
 from tfvae.deploy import formats

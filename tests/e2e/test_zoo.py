@@ -16,9 +16,8 @@ from PIL import Image
 
 from tfvae import cli, zoo
 
-from conftest import SHARED
+from tests.helpers import ROOT, SHARED
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIRS = {"freyface": os.path.join(SHARED, "data", "freyface"), "olivetti": os.path.join(SHARED, "data", "olivetti")}
 TEST_SIZE = {"mnist": 10000, "fashion_mnist": 10000, "freyface": 400, "olivetti": 80}
 # name: the pictures it ships besides the model files
@@ -128,12 +127,8 @@ def test_set_samples_evaluates_to_its_metrics_and_exports(name, tmp_path, monkey
 def test_a_digit_classifier_reads_the_cvae_samples_as_their_class():
     """The issue's check of mnist_cvae: a classifier trained here on the MNIST training set (>= 97 % on the
     test set) labels >= 90 % of 1 000 prior samples (T = 1, 100 per class) as the class they were drawn for."""
-    import sys
-
     from tfvae import checkpoints
-
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import digits
+    from tfvae.zoo import digits
 
     classifier, accuracy = digits.train_digit_classifier()
     assert accuracy >= 0.97

@@ -4,7 +4,7 @@ manifold map, non-square Gaussian faces (Frey, 28x20) and an auto-encoder (no pr
 Shipped weights when this checkout has them (``weights/mnist_cvae``, ``weights/mnist_z2``,
 ``weights/freyface_z2``, ``weights/olivetti_ae``), else small models trained here (a cvae with a 2-D latent
 in ~20 s, which serves both the label and the map tests; a tiny auto-encoder in ~10 s; the Frey test skips).
-Helpers: tests/explore_browser_util.py.
+Helpers: tests/helpers/browser.py.
 """
 
 import json
@@ -13,8 +13,8 @@ import os
 import numpy as np
 import pytest
 
-from explore_browser_util import browser  # noqa: F401  (the module-scoped browser fixture)
-from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, finish, model_config,
+from tfvae.explorer import headless
+from tests.helpers.browser import (TOLERANCE, bundled, canvas, decode, finish, model_config,
                                   open_page, serve, settled, shipped, shot, train)
 
 
@@ -57,7 +57,7 @@ def explorers(browser, tmp_path_factory):
             if proc.poll() is None:
                 proc.kill()
         for s in servers.values():
-            BENCH.stop_explorer(s["proc"])
+            headless.stop_explorer(s["proc"])
 
 
 def _displayed(browser, selector):

@@ -1,4 +1,4 @@
-"""Writes the golden fixture of tests/test_golden.py (run once, with the code the fixture pins).
+"""Writes the golden fixture of tests/unit/test_golden.py (run once, with the code the fixture pins).
 
 For each model kind a small model is built with a fixed seed, trained for two
 Adam steps on real MNIST test digits and saved as a checkpoint (weights,
@@ -8,24 +8,21 @@ with K=5 importance samples, the exported decoder and encoder signatures and
 the weights after one more Adam step from the saved optimizer state. The
 same is recorded for the shipped weights/better_weight.
 
-    python tests/golden/make_golden.py     # writes tests/golden/<kind>/ and expected.npz
+    python -m tests.unit.golden.make_golden     # from the checkout's root: tests/unit/golden/<kind>/, expected.npz
 """
 
 import json
 import os
-import sys
 
 import numpy as np
 
+from tfvae._tf import tf
+import keras
+
+from tfvae import checkpoints, data, evaluate, export, models
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, ROOT)
-
-from tfvae._tf import tf  # noqa: E402
-import keras  # noqa: E402
-
-from tfvae import checkpoints, data, evaluate, export, models  # noqa: E402
-
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 SHARED = os.environ.get("TFVAE_SHARED", os.path.join(ROOT, "..", "shared"))
 
 KINDS = {
