@@ -11,12 +11,14 @@ Session fixtures (trained runs, exports) are built once per test run, when a tes
 that changes one works on a copy (``copy_run``). Plain helpers are in tests/helpers/.
 """
 
+import contextlib
+import io
 import os
 
 import numpy as np
 import pytest
 
-from tests.helpers import MNIST_IDX, TFDS_DIR, write_idx
+from tests.helpers import MNIST_IDX, NO_XLA, SMALL_TRAIN, SWEEP_FLAGS, TFDS_DIR, TINY_TRAIN, write_idx
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
@@ -62,3 +64,57 @@ def tiny_idx_dir(tmp_path):
         write_idx(d / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, (n,)), compress=True)
     return d
 
+
+
+# ------------------------------------------------------------------ trained once per test run
+class TrainedRun:
+    """A run directory a session fixture trained, and what ``tfvae train`` printed."""
+
+    def __init__(self, path, out):
+        self.path, self.out = path, out
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, tfds_dir):
+    """``trained(*flags)``: ``tfvae train FLAGS`` run in-process the first time a test asks for those flags,
+    then the same ``TrainedRun`` for every test that asks again. Read it; change a copy (``helpers.copy_run``)."""
+    from tfvae import cli
+
+    runs = {}
+
+    def train(*flags):
+        if flags not in runs:
+            path = tmp_path_factory.mktemp("trained") / "run"
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                rc = cli.main(["train", *flags, "--run_dir", str(path)])
+            assert rc == 0, out.getvalue()[-3000:]
+            runs[flags] = TrainedRun(path, out.getvalue())
+        return runs[flags]
+
+    return train
+
+
+@pytest.fixture(scope="session")
+def tiny_run(trained):
+    """Two epochs of the smallest model on 200 MNIST digits (``helpers.TINY_TRAIN``, ``NO_XLA``): for the tests that need a
+    run to resume, corrupt or refuse, and don't look at what it learnt."""
+    return trained(*TINY_TRAIN, *NO_XLA, "--epoch", "2")
+
+
+@pytest.fixture(scope="session")
+def small_run(trained):
+    """Four epochs of ``helpers.SMALL_TRAIN`` (with pictures and TensorBoard logs), uninterrupted."""
+    return trained(*SMALL_TRAIN, "--epoch", "4")
+
+
+@pytest.fixture(scope="session")
+def swept(tmp_path_factory, tfds_dir):
+    """``tfvae sweep SWEEP_FLAGS --out DIR`` (two Frey-face latent sizes, one epoch each), run once: ``(DIR, out)``."""
+    from tfvae import cli
+
+    path = tmp_path_factory.mktemp("sweep") / "sweep"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["sweep", *SWEEP_FLAGS, "--out", str(path)]) == 0
+    return path, out.getvalue()

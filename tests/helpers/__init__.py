@@ -25,6 +25,22 @@ FASHION_IDX = os.path.join(SHARED, "data", "fashion_mnist")
 GOLDEN = os.path.join(ROOT, "tests", "unit", "golden")
 
 
+# The smallest training the commands' tests run (200 real digits, 2-D latent, 8 hidden units, no pictures): a run
+# to resume, corrupt or refuse. conftest's ``tiny_run`` is two epochs of it without the XLA compile (NO_XLA: about
+# 3 s less a run here), trained once.
+TINY_TRAIN = ("--dataset", "mnist", "--train_examples", "200", "--val_examples", "100", "--latent_dim", "2",
+              "--hidden", "8", "--no_images")
+NO_XLA = ("--xla", "off")
+# A small run that learns something (2000 digits, 20 steps an epoch, batch logs every 5 steps), with its pictures
+# and TensorBoard logs: conftest's ``small_run`` is four epochs of it, trained once.
+SMALL_TRAIN = ("--dataset", "mnist", "--train_examples", "2000", "--val_examples", "500", "--batch", "100",
+               "--latent_dim", "8", "--hidden", "64,32", "--log_every", "5")
+# The sweep the tests run (conftest's ``swept``): two latent sizes of a Gaussian Frey-face model, one epoch each.
+SWEEP_FLAGS = ("--dataset", "freyface", "--data_dir", FREY, "--likelihood", "gaussian", "--latent_dims", "2,3",
+               "--epoch", "1", "--iwae_samples", "10", "--hidden", "32", "--train_examples", "300",
+               "--eval_examples", "50")
+
+
 def write_idx(path, array, magic_dtype=0x08, compress=False):
     """``array`` (uint8) as an IDX file, gzipped or not; returns ``path``."""
     array = np.asarray(array, np.uint8)
@@ -50,8 +66,8 @@ def cli_error(capsys, argv):
 
 
 def copy_run(run, to):
-    """A copy of a run directory a session fixture trained (its lock file left behind), to change in one test."""
-    shutil.copytree(run, to, ignore=shutil.ignore_patterns(".lock"))
+    """A copy of a run (or sweep) directory a session fixture made, to change in one test."""
+    shutil.copytree(run, to)
     return to
 
 
