@@ -14,11 +14,14 @@ that changes one works on a copy (``copy_run``). Plain helpers are in tests/help
 import contextlib
 import io
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from tests.helpers import MNIST_IDX, NO_XLA, SMALL_TRAIN, SWEEP_FLAGS, TFDS_DIR, TINY_TRAIN, write_idx
+from tests.helpers import (MNIST_IDX, NO_XLA, ROOT, SMALL_TRAIN, SWEEP_FLAGS, TFDS_DIR, TINY_TRAIN, checkout_env,
+                           write_idx)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
@@ -110,7 +113,8 @@ def small_run(trained):
 
 @pytest.fixture(scope="session")
 def swept(tmp_path_factory, tfds_dir):
-    """``tfvae sweep SWEEP_FLAGS --out DIR`` (two Frey-face latent sizes, one epoch each), run once: ``(DIR, out)``."""
+    """``tfvae sweep SWEEP_FLAGS --out DIR`` (two Frey-face latent sizes, one epoch each), run once:
+    ``(DIR, what it printed)``."""
     from tfvae import cli
 
     path = tmp_path_factory.mktemp("sweep") / "sweep"
@@ -118,3 +122,53 @@ def swept(tmp_path_factory, tfds_dir):
     with contextlib.redirect_stdout(out):
         assert cli.main(["sweep", *SWEEP_FLAGS, "--out", str(path)]) == 0
     return path, out.getvalue()
+
+
+# ------------------------------------------------------------------ exported once per test run
+@pytest.fixture(scope="session")
+def shipped_export(tmp_path_factory):
+    """``tfvae export --load_weight_dir better_weight --formats all --export_dir DIR`` run as a user runs it (a
+    subprocess, in another directory), once: ``{"dir": DIR, "run": its CompletedProcess}``. Its SavedModels
+    (``DIR/decoder/1``, ``DIR/encoder/1``) are what test_export, test_explore and the browser tests check against."""
+    root = tmp_path_factory.mktemp("shipped-export")
+    run = subprocess.run([sys.executable, "-m", "tfvae", "export", "--load_weight_dir", "better_weight", "--formats",
+                          "all", "--export_dir", str(root / "all")], cwd=root, capture_output=True, text=True,
+                         timeout=600, env=checkout_env())
+    assert run.returncode == 0, run.stderr[-3000:]
+    return {"dir": root / "all", "run": run}
+
+
+@pytest.fixture(scope="session")
+def exported_weights(tmp_path_factory, shipped_export):
+    """``exported_weights(weights)``: the directory ``tfvae export --load_weight_dir WEIGHTS`` wrote (in-process,
+    from another working directory, as after a pip install), once per weights set for the whole run;
+    better_weight's is ``shipped_export``'s."""
+    from tfvae import checkpoints, cli
+
+    done = {os.path.realpath(checkpoints.resolve("better_weight")): shipped_export["dir"]}
+
+    def export(weights):
+        key = os.path.realpath(checkpoints.resolve(weights))
+        if key not in done:
+            root = tmp_path_factory.mktemp("export")
+            out = io.StringIO()
+            with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+                patch.chdir(root)
+                rc = cli.main(["export", "--load_weight_dir", str(weights), "--export_dir", str(root / "exp")])
+            assert rc == 0, out.getvalue()[-3000:]
+            done[key] = root / "exp"
+        return done[key]
+
+    return export
+
+
+@pytest.fixture(scope="session")
+def eval_script(tmp_path_factory, tfds_dir):
+    """``python eval.py --num_examples 500 --iwae_samples 50 --output OUT`` (the shipped better_weight) run once,
+    from another directory: ``{"run": its CompletedProcess, "output": OUT}``. tests/unit/test_golden.py checks
+    its numbers against the recorded ones, tests/e2e/test_packaging.py that it prints no start-up noise."""
+    cwd = tmp_path_factory.mktemp("eval-script")
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "eval.py"), "--num_examples", "500", "--iwae_samples",
+                          "50", "--output", str(cwd / "m.json")], cwd=cwd, capture_output=True, text=True,
+                         timeout=600)
+    return {"run": run, "output": cwd / "m.json"}

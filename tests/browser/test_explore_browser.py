@@ -30,7 +30,7 @@ def explorers(browser):
 
 
 # ----------------------------------------------------------- better_weight
-def test_a_slider_redraws_what_the_savedmodel_decodes(browser, explorers, tmp_path_factory):
+def test_a_slider_redraws_what_the_savedmodel_decodes(browser, explorers, exported_weights):
     from selenium.webdriver.common.action_chains import ActionChains
 
     better = explorers["better"]
@@ -48,22 +48,22 @@ def test_a_slider_redraws_what_the_savedmodel_decodes(browser, explorers, tmp_pa
     for s in sliders:  # the z drawn is the sliders' z
         assert abs(z[int(s.get_attribute("data-dim"))] - float(s.get_attribute("value"))) <= 0.005 + 1e-5
     assert np.abs(image - before).mean() > 0.005, "the slider did not change the image"
-    want = decode(better["weights"], str(tmp_path_factory.getbasetemp()), z)
+    want = decode(exported_weights, better["weights"], z)
     assert np.abs(image - want).max() <= TOLERANCE + 1e-6, np.abs(image - want).max()
 
 
-def test_sample_draws_a_new_image_from_the_prior(browser, explorers, tmp_path_factory):
+def test_sample_draws_a_new_image_from_the_prior(browser, explorers, exported_weights):
     open_page(browser, explorers["better"])
     before, z_before, _ = canvas(browser)
     settled(browser, lambda: browser.find_element("id", "sample").click())
     image, z, _ = canvas(browser)
     assert len(z) == 128 and np.count_nonzero(z) == 128 and 0.5 < np.std(z) < 1.6
     assert np.abs(image - before).mean() > 0.01
-    want = decode(explorers["better"]["weights"], str(tmp_path_factory.getbasetemp()), z)
+    want = decode(exported_weights, explorers["better"]["weights"], z)
     assert np.abs(image - want).max() <= TOLERANCE + 1e-6
 
 
-def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, explorers, tmp_path, tmp_path_factory):
+def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, explorers, tmp_path, exported_weights):
     better = explorers["better"]
     open_page(browser, better)
     digit = bundled()[7, 0]
@@ -72,7 +72,7 @@ def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, ex
     shown, _, _ = canvas(browser, "#input")
     _, z, _ = canvas(browser)
     assert np.abs(shown - digit).max() < 1e-6 and z == z_recon
-    want = savedmodel(better["weights"], "encoder", str(tmp_path_factory.getbasetemp()))(
+    want = savedmodel(exported_weights, better["weights"], "encoder")(
         images=digit[None, :, :, None])["z_mean"][0]
     np.testing.assert_allclose(z, want, atol=1e-4)
     assert recon.mean() > 0.05 and np.corrcoef(recon.ravel(), digit.ravel())[0, 1] > 0.8
@@ -89,7 +89,7 @@ def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, ex
     shot(browser, tmp_path, "better_weight.png")
 
 
-def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path, tmp_path_factory):
+def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path, exported_weights):
     from PIL import Image
 
     better = explorers["better"]
@@ -101,7 +101,7 @@ def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path,
     shown, _, _ = canvas(browser, "#input")
     assert np.abs(shown - digit).mean() < 0.05, np.abs(shown - digit).mean()  # back to 28x28, light on dark
     recon, z, _ = canvas(browser, "#recon")
-    want = savedmodel(better["weights"], "encoder", str(tmp_path_factory.getbasetemp()))(
+    want = savedmodel(exported_weights, better["weights"], "encoder")(
         images=shown[None, :, :, None])["z_mean"][0]
     np.testing.assert_allclose(z, want, atol=1e-3)
     assert np.corrcoef(recon.ravel(), digit.ravel())[0, 1] > 0.8

@@ -356,12 +356,11 @@ np.savez(sys.argv[3], rec=rec, samples=s)
 """
 
 
-def test_shipped_weights_export_reconstructs_real_digits(tmp_path, tfds_dir, capsys):
-    """The done-when check: export better_weight, run it where tfvae cannot be imported, and
-    decode the encoder means of real test digits: exact against Keras, and a close reconstruction."""
+def test_shipped_weights_export_reconstructs_real_digits(shipped_export, tmp_path, tfds_dir):
+    """The done-when check: export better_weight (the session's ``tfvae export``), run it where tfvae cannot be
+    imported, and decode the encoder means of real test digits: exact against Keras, and a close reconstruction."""
     from tfvae import evaluate
 
-    assert cli.main(["export", "--load_weight_dir", "better_weight", "--export_dir", str(tmp_path / "srv")]) == 0
     model, config, _, _ = checkpoints.load_model("better_weight")
     dc = data.DataConfig.from_dict(config["data"])
     x, _ = evaluate.load_eval_images(dc, "test", 200)
@@ -369,7 +368,7 @@ def test_shipped_weights_export_reconstructs_real_digits(tmp_path, tfds_dir, cap
     np.savez(tmp_path / "in.npz", x=x, z=z)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(tmp_path / "nowhere"), TF_CPP_MIN_LOG_LEVEL="2")
-    r = subprocess.run([sys.executable, "-c", SHIPPED_CLEAN, str(tmp_path / "srv"), str(tmp_path / "in.npz"),
+    r = subprocess.run([sys.executable, "-c", SHIPPED_CLEAN, str(shipped_export["dir"]), str(tmp_path / "in.npz"),
                         str(tmp_path / "out.npz")], cwd=tmp_path, env=env, capture_output=True, text=True,
                        timeout=180)
     assert r.returncode == 0, r.stderr[-2000:]

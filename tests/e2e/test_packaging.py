@@ -78,9 +78,9 @@ def test_generate_prints_only_its_result_line(tmp_path):
     assert (tmp_path / "s.png").is_file()
 
 
-def test_top_level_scripts_are_quiet(tmp_path):
-    r = _run([sys.executable, os.path.join(ROOT, "eval.py"), "--num_examples", "20", "--iwae_samples", "2",
-              "--output", str(tmp_path / "m.json")], cwd=tmp_path)
+def test_top_level_scripts_are_quiet(eval_script):
+    """``python eval.py`` from another directory (conftest's eval_script, whose numbers test_golden checks)."""
+    r = eval_script["run"]
     assert r.returncode == 0, r.stderr
     assert not STARTUP_NOISE.search(r.stdout + r.stderr), r.stderr
     assert "Traceback" not in r.stderr

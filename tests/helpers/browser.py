@@ -67,23 +67,24 @@ def serve(weights, *flags):
 _MODELS = {}
 
 
-def savedmodel(weights, name, tmp_root):
-    """The SavedModel ``tfvae export`` writes for ``weights`` (``decoder`` or ``encoder``), run by tfvae.runtime."""
-    if weights not in _MODELS:
-        from tfvae import checkpoints, export, runtime
+def savedmodel(exported_weights, weights, name):
+    """The SavedModel ``tfvae export`` writes for ``weights`` (``decoder`` or ``encoder``), run by tfvae.runtime.
 
-        out = os.path.join(tmp_root, f"export-{len(_MODELS)}")
-        export.export_model(checkpoints.load_model(weights)[0], out, version=1)
-        _MODELS[weights] = {n: runtime.load(os.path.join(out, n, "1"))["serving_default"] for n in ("decoder", "encoder")}
-    return _MODELS[weights][name]
+    ``exported_weights``: conftest's session fixture (each weights set exported once for the whole run)."""
+    key = (str(exported_weights(weights)), name)
+    if key not in _MODELS:
+        from tfvae import runtime
+
+        _MODELS[key] = runtime.load(os.path.join(key[0], name, "1"))["serving_default"]
+    return _MODELS[key]
 
 
-def decode(weights, tmp_root, z, label=None):
+def decode(exported_weights, weights, z, label=None):
     """The SavedModel decoder's image of ``z`` (``[H, W]``, first channel)."""
     inputs = {"z": np.asarray([z], np.float32)}
     if label is not None:
         inputs["label"] = np.asarray([int(label)], np.int64)
-    return savedmodel(weights, "decoder", tmp_root)(**inputs)["images"][0, :, :, 0]
+    return savedmodel(exported_weights, weights, "decoder")(**inputs)["images"][0, :, :, 0]
 
 
 # ------------------------------------------------------------ page helpers

@@ -163,7 +163,8 @@ def grpc_server(servables):
 
 @contextlib.contextmanager
 def serve(export_dir):
-    """The export's latest versions served over REST and gRPC: ``{"url": "http://127.0.0.1:P", "grpc": "127.0.0.1:Q"}``."""
+    """The export's latest versions served over REST and gRPC:
+    ``{"url": "http://127.0.0.1:P", "grpc": "127.0.0.1:Q"}``."""
     servables = load_servables(str(export_dir))
     handler = type("Handler", (RestHandler,), {"servables": servables, "timeout": 30})
     rest = ThreadingHTTPServer(("127.0.0.1", 0), handler)
