@@ -20,8 +20,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.helpers import (MNIST_IDX, NO_XLA, ROOT, SMALL_TRAIN, SWEEP_FLAGS, TFDS_DIR, TINY_TRAIN, checkout_env,
-                           write_idx)
+from tests.helpers import (MNIST_IDX, NO_XLA, ROOT, SMALL_TRAIN, SWEEP_FLAGS, TFDS_DIR, TINY_TRAIN, ZOO_DATA_DIRS,
+                           ZOO_K, ZOO_N, checkout_env, write_idx)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
@@ -172,3 +172,36 @@ def eval_script(tmp_path_factory, tfds_dir):
                           "50", "--output", str(cwd / "m.json")], cwd=cwd, capture_output=True, text=True,
                          timeout=600)
     return {"run": run, "output": cwd / "m.json"}
+
+
+# ------------------------------------------------------------------ the shipped sets, evaluated once per test run
+@pytest.fixture(scope="session")
+def zoo_eval(tmp_path_factory, tfds_dir):
+    """``zoo_eval(name)``: ``tfvae eval`` of a shipped set on its first ``ZOO_N`` test images at ``K = ZOO_K``
+    (``--save_images``), in-process from another working directory (as after a pip install), once per set:
+    ``(metrics, what it printed, its directory)``. better_weight, the default, is evaluated without
+    ``--load_weight_dir``."""
+    import json
+
+    from tfvae import cli, zoo
+
+    done = {}
+
+    def evaluate(name):
+        if name not in done:
+            with open(os.path.join(zoo.installed_root(), name, "metrics.json")) as f:
+                dataset = json.load(f)["dataset"]
+            root = tmp_path_factory.mktemp(f"eval-{name}")
+            argv = ["eval", "--num_examples", str(ZOO_N), "--iwae_samples", str(ZOO_K), "--save_images",
+                    "--output", str(root / "metrics.json")]
+            argv += [] if name == "better_weight" else ["--load_weight_dir", name]
+            argv += ["--data_dir", ZOO_DATA_DIRS[dataset]] if dataset in ZOO_DATA_DIRS else []
+            out = io.StringIO()
+            with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+                patch.chdir(root)
+                rc = cli.main(argv)
+            assert rc == 0, out.getvalue()[-3000:]
+            done[name] = (json.loads((root / "metrics.json").read_text()), out.getvalue(), root)
+        return done[name]
+
+    return evaluate

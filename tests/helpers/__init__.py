@@ -40,6 +40,11 @@ SWEEP_FLAGS = ("--dataset", "freyface", "--data_dir", FREY, "--likelihood", "gau
                "--epoch", "1", "--iwae_samples", "10", "--hidden", "32", "--train_examples", "300",
                "--eval_examples", "50")
 
+# The shipped sets are re-evaluated on their first ZOO_N test images at K = ZOO_K importance samples (conftest's
+# zoo_eval; tests/e2e/test_zoo.py's docstring says why 50 and what it costs in tolerance).
+ZOO_N, ZOO_K = 200, 50
+ZOO_DATA_DIRS = {"freyface": FREY, "olivetti": OLIVETTI}
+
 
 def write_idx(path, array, magic_dtype=0x08, compress=False):
     """``array`` (uint8) as an IDX file, gzipped or not; returns ``path``."""
