@@ -1,14 +1,15 @@
-"""Fixtures every directory of tests/ shares, and the markers each directory gets.
+"""Fixtures every directory of tests/ shares, the markers each directory gets, the order they run in.
 
 The directories: ``unit/`` (functions and classes, in-process), ``commands/`` (each ``tfvae`` command and its
-errors), ``deploy/`` (export, the other formats, serving, the explorer's server), ``browser/`` (the explorer
-page in headless Chromium), ``e2e/`` (the shipped weights, the wheel, the README's examples, every kind on every
-dataset). Every test is marked with its directory's name; the slowest (about 8 s and more on an idle 2-core
-machine, or needing a fixture that is) are marked ``slow`` where they are defined. A developer selects with
-``-m``, e.g. ``python3 -m pytest tests -m "not slow"``; the README's command runs everything.
+errors), ``deploy/`` (export, the other formats, serving, the explorer's server), ``e2e/`` (the shipped weights,
+the wheel, the README's examples, every kind on every dataset), ``browser/`` (the explorer page in headless
+Chromium); they run in that order. Every test is marked with its directory's name; the slowest (about 8 s and
+more on an idle 2-core machine, or needing a fixture that is) are marked ``slow`` where they are defined. A
+developer selects with ``-m``, e.g. ``python3 -m pytest tests -m "not slow"``; the README's command runs
+everything.
 
 Session fixtures (trained runs, exports) are built once per test run, when a test first needs them; a test
-that changes one works on a copy (``copy_run``). Plain helpers are in tests/helpers/.
+that changes one works on a copy (``helpers.copy_run``). Plain helpers are in tests/helpers/.
 """
 
 import contextlib
@@ -27,15 +28,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
 os.environ.setdefault("TFDS_DATA_DIR", TFDS_DIR)
 
-DIRECTORY_MARKERS = ("unit", "commands", "deploy", "browser", "e2e")
+DIRECTORIES = ("unit", "commands", "deploy", "e2e", "browser")  # marker names, in the order they run
 HERE = os.path.dirname(os.path.abspath(__file__))
+# A test that needs one of these session fixtures (each about 8 s or more to build) is slow too.
+SLOW_FIXTURES = {"small_run", "swept", "shipped_export", "exported_weights", "zoo_eval", "eval_script", "wheel"}
+# Slow tests in files this suite's maintainer does not edit (the kind harness's owner does).
+SLOW_ELSEWHERE = {"test_a_kind_installed_from_outside_trains_evaluates_and_exports",
+                  "test_the_gradient_hook_runs_on_every_path"}
+
+
+def _directory(item):
+    return os.path.relpath(str(item.path), HERE).split(os.sep)[0]
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        parts = os.path.relpath(str(item.path), HERE).split(os.sep)
-        if parts[0] in DIRECTORY_MARKERS:
-            item.add_marker(parts[0])
+        if _directory(item) in DIRECTORIES:
+            item.add_marker(_directory(item))
+        if (_directory(item) == "browser" or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.originalname in SLOW_ELSEWHERE):
+            item.add_marker("slow")
+    # quick in-process tests first, the browser last; a module's tests keep their order
+    items.sort(key=lambda item: DIRECTORIES.index(_directory(item)) if _directory(item) in DIRECTORIES else 0)
 
 
 def _require(path):

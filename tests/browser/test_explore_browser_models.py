@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 
 from tfvae.explorer import headless
-from tests.helpers.browser import (TOLERANCE, bundled, canvas, decode, finish, model_config,
-                                  open_page, serve, settled, shipped, shot, train)
+from tests.helpers.browser import (TOLERANCE, bundled, canvas, decode, finish, model_config, open_page, serve,
+                                  settled, shipped, shot, stop_all, train)
 
 
 @pytest.fixture(scope="module")
 def explorers(browser, tmp_path_factory):
-    """``explorers(role)``: the server of "cvae", "flat" (2-D latent), "faces" or "ae", started when first asked for.
+    """``explorers(role)``: the server of "cvae", "flat" (2-D latent), "faces" or "ae".
 
-    What must be trained starts training at once, in the background, while the shipped ones are tested.
+    The shipped ones all start at once (their start-ups overlap); what must be trained starts training at once, in
+    the background, while the shipped ones are tested, and is served when first asked for.
     """
     work = tmp_path_factory.mktemp("explore")
     cvae = shipped("mnist_cvae")
@@ -38,17 +39,21 @@ def explorers(browser, tmp_path_factory):
         training["ae"] = train(work / "ae", "--model", "ae", "--likelihood", "mse", "--dataset", "mnist", "--latent_dim",
                                "4", "--hidden", "64", "--epoch", "2", "--train_examples", "2000", "--val_examples", "100")
         weights["ae"] = str(work / "ae")
+    trained = {str(work / name) for name in training}
+    launched = {w: headless.launch_explorer(["--load_weight_dir", w]) for w in set(weights.values()) - trained - {None}}
     servers = {}
 
     def get(role):
-        if weights[role] is None:
+        w = weights[role]
+        if w is None:
             pytest.skip(f"no weights for {role} here")
         for name, proc in training.items():
-            if weights[role] == str(work / name) and proc.returncode is None:
+            if w == str(work / name) and proc.returncode is None:
                 finish(proc)
-        if weights[role] not in servers:
-            servers[weights[role]] = serve(weights[role])
-        return servers[weights[role]]
+        if w not in servers:
+            servers[w] = ({"proc": launched[w], "url": headless.explorer_url(launched[w]), "weights": w}
+                          if w in launched else serve(w))
+        return servers[w]
 
     try:
         yield get
@@ -56,8 +61,7 @@ def explorers(browser, tmp_path_factory):
         for proc in training.values():
             if proc.poll() is None:
                 proc.kill()
-        for s in servers.values():
-            headless.stop_explorer(s["proc"])
+        stop_all(list(launched.values()) + [s["proc"] for s in servers.values()])
 
 
 def _displayed(browser, selector):

@@ -19,6 +19,7 @@ def _metrics(run):
     return [(h["epoch"], h["train"], h["val"]) for h in json.loads((run / "history.json").read_text())]
 
 
+@pytest.mark.slow  # two trainings with the XLA step
 def test_deterministic_runs_repeat(tmp_path, tfds_dir):
     for name in ("a", "b"):
         assert cli.main(["train", "--epoch", "2", "--seed", "7", "--deterministic", "--run_dir",

@@ -63,6 +63,7 @@ def _message(flag, d, command, pid):
             f"or pass another {flag}")
 
 
+@pytest.mark.slow  # two train processes
 def test_a_second_train_on_a_busy_run_dir_exits_2_and_writes_nothing(tmp_path, tiny_idx_dir):
     run = tmp_path / "run"
     with open(tmp_path / "first.log", "w") as log:

@@ -141,6 +141,7 @@ def test_wrong_shape_or_dtype_raises_inside_tensorflow(exported):
         dec(z=tf.zeros([2, LATENT], tf.float64))
 
 
+@pytest.mark.slow  # two saved_model_cli processes
 def test_saved_model_cli_show_and_run(exported, tmp_path):
     cmd = shutil.which("saved_model_cli")
     cmd = [cmd] if cmd else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]

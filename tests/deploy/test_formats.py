@@ -21,6 +21,8 @@ from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, 
 from tfvae.deploy import formats
 from tfvae.errors import TfvaeError
 
+pytestmark = pytest.mark.slow  # its fixtures export every kind in every format
+
 KINDS = {  # vae mlp, gated, conv with batch norm, cvae, Gaussian (the rest of EVERY_KIND too)
     "vae-mlp": dict(latent_dim=4, hidden=(32,)),
     "gated": dict(latent_dim=4, hidden=(32,), arch="gated"),

@@ -14,6 +14,8 @@ from tfvae.errors import TfvaeError
 
 from tests.helpers import SHARED
 
+pytestmark = pytest.mark.slow  # every case trains, evaluates, exports
+
 FREY = os.path.join(SHARED, "data", "freyface")
 OLIVETTI = os.path.join(SHARED, "data", "olivetti")
 FASHION_IDX = os.path.join(SHARED, "data", "fashion_mnist")

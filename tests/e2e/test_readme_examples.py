@@ -27,6 +27,7 @@ def _python_blocks(readme):
     return re.findall(r"```python\n(.*?)```", readme, re.S)
 
 
+@pytest.mark.slow  # each example trains in a fresh process
 @pytest.mark.parametrize("index", [0, 1], ids=["quick start", "commands as library functions"])
 def test_the_readme_python_examples_run_without_a_warning(index, tfds_dir, tmp_path):
     block = _python_blocks(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read())[index]

@@ -151,6 +151,7 @@ def test_set_samples_evaluates_to_its_metrics_and_exports(name, zoo_eval, export
     assert images.shape[0] == 2 and np.isfinite(images).all()
 
 
+@pytest.mark.slow  # 5 epochs on 60 000 digits
 def test_a_digit_classifier_reads_the_cvae_samples_as_their_class():
     """The issue's check of mnist_cvae: a classifier trained here on the MNIST training set (>= 97 % on the
     test set) labels >= 90 % of 1 000 prior samples (T = 1, 100 per class) as the class they were drawn for."""

@@ -64,6 +64,23 @@ def serve(weights, *flags):
     return {"proc": proc, "url": url, "weights": weights}
 
 
+def stop_all(procs, timeout=30):
+    """Ctrl-C to every explorer at once, then waits for each (killed after ``timeout`` s)."""
+    import signal
+    import subprocess
+
+    procs = list(dict.fromkeys(procs))
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
 _MODELS = {}
 
 

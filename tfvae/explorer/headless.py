@@ -52,12 +52,18 @@ def chrome(chromium, driver, width=1400, height=1000):
     return browser
 
 
-def start_explorer(args, timeout=300, env=None):
-    """``tfvae explore --no_browser --port 0 ARGS`` in a subprocess: ``(process, url)`` once it prints its URL."""
+def launch_explorer(args, env=None):
+    """Starts ``tfvae explore --no_browser --port 0 ARGS`` in a subprocess and returns it (``explorer_url`` waits)."""
     env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = os.pathsep.join([_HOME] + [p for p in [env.get("PYTHONPATH")] if p])
     proc = subprocess.Popen([sys.executable, "-m", "tfvae", "explore", "--no_browser", "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc.explore_args = args
+    return proc
+
+
+def explorer_url(proc, timeout=300):
+    """The URL a launched explorer prints once it serves (it is killed if none comes)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         line = proc.stdout.readline()
@@ -65,9 +71,16 @@ def start_explorer(args, timeout=300, env=None):
             break
         m = URL_LINE.search(line)
         if m:
-            return proc, m.group(1)
+            return m.group(1)
     proc.kill()
-    raise RuntimeError(f"tfvae explore {' '.join(args)} printed no URL (exit {proc.poll()}): {proc.stderr.read()[-2000:]}")
+    raise RuntimeError(f"tfvae explore {' '.join(proc.explore_args)} printed no URL (exit {proc.poll()}): "
+                       f"{proc.stderr.read()[-2000:]}")
+
+
+def start_explorer(args, timeout=300, env=None):
+    """``tfvae explore --no_browser --port 0 ARGS`` in a subprocess: ``(process, url)`` once it prints its URL."""
+    proc = launch_explorer(args, env)
+    return proc, explorer_url(proc, timeout)
 
 
 def stop_explorer(proc, timeout=30):
