@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from tfvae import cli, models, training
 
-from tests.helpers import ROOT, SMALL_TRAIN
+from tests.helpers import MNIST, ROOT, SMALL_TRAIN
 
 SMALL = list(SMALL_TRAIN)  # 20 steps an epoch, batch logs every 5
 
@@ -44,7 +44,7 @@ def test_train_writes_the_run_directory(small_run):
     assert f"run directory {run}" in small_run.out
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["model"]["latent_dim"] == 8 and cfg["model"]["hidden"] == [64, 32]
-    assert cfg["data"]["dataset"] == "mnist"
+    assert cfg["data"]["dataset"] == MNIST  # the IDX files of MNIST
     hist = json.loads((run / "history.json").read_text())
     assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
     for split in ("train", "val"):

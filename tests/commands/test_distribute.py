@@ -23,10 +23,11 @@ import time
 import numpy as np
 import pytest
 
+from tests.helpers import MNIST
 from tfvae import checkpoints, cli, training
 from tfvae.errors import TfvaeError
 
-SMALL = ["--dataset", "mnist", "--train_examples", "400", "--val_examples", "100", "--batch", "100",
+SMALL = ["--dataset", MNIST, "--train_examples", "400", "--val_examples", "100", "--batch", "100",
          "--latent_dim", "4", "--hidden", "32", "--no_images", "--log_every", "2"]
 METRICS = ("loss", "reconstruction_loss", "kl_loss", "rmse")
 
@@ -102,7 +103,8 @@ result = {}
 
 # 1. Plain SGD (Adam would hide a wrongly scaled gradient), uneven splits: 45 = 4 x 10 + 5 (3 + 2
 #    per replica), validation 21 = 2 x 10 + 1 (1 + 0: an empty replica).
-train, val, _ = data.load_splits(data.DataConfig(dataset="mnist", train_examples=45, val_examples=21))
+dataset = small[small.index("--dataset") + 1]
+train, val, _ = data.load_splits(data.DataConfig(dataset=dataset, train_examples=45, val_examples=21))
 for name in ("default", "mirrored"):
     strategy = training.make_strategy(name)
     keras.utils.set_random_seed(1)
@@ -141,6 +143,7 @@ def single(tmp_path_factory, tfds_dir):
     return run
 
 
+@pytest.mark.slow  # a subprocess on two logical CPUs, four trainings
 def test_mirrored_on_two_devices_matches_one_device(single, tmp_path, tfds_dir):
     """Training steps, metrics, resume and eval under MirroredStrategy (2 logical CPUs) equal single-device ones.
 
@@ -194,8 +197,8 @@ import json, os, sys
 import numpy as np
 from tfvae import data, training
 
-out, run_dir = sys.argv[1], sys.argv[2]
-dc = data.DataConfig(dataset="mnist", train_examples=400, val_examples=100)
+out, run_dir, dataset = sys.argv[1], sys.argv[2], sys.argv[3]
+dc = data.DataConfig(dataset=dataset, train_examples=400, val_examples=100)
 for epoch in (1, 2):  # the second call resumes the run from the chief's epoch-1 checkpoint
     tc = training.TrainConfig(epoch=epoch, batch=100, run_dir=run_dir, images=False, log_every=2,
                               strategy="multiworker")
@@ -233,6 +236,7 @@ def _run_workers(commands, timeout):
     return [p.returncode for p in procs]
 
 
+@pytest.mark.slow  # two worker processes
 def test_multiworker_two_local_workers(single, tmp_path, tfds_dir):
     """Two workers on 127.0.0.1 from ``TF_CONFIG``: one epoch, then a resume to two.
 
@@ -251,7 +255,7 @@ def test_multiworker_two_local_workers(single, tmp_path, tfds_dir):
         tf_config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": i}}
         env = _env(tfds_dir, TF_CONFIG=json.dumps(tf_config), TMPDIR=str(scratch))
         log = open(tmp_path / f"worker{i}.log", "w")
-        commands.append(([sys.executable, str(script), str(tmp_path / f"w{i}"), str(run)],
+        commands.append(([sys.executable, str(script), str(tmp_path / f"w{i}"), str(run), MNIST],
                          dict(env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)))
     codes = _run_workers(commands, timeout=300)
     logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]

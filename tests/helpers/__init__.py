@@ -25,15 +25,18 @@ FASHION_IDX = os.path.join(SHARED, "data", "fashion_mnist")
 GOLDEN = os.path.join(ROOT, "tests", "unit", "golden")
 
 
+# Real MNIST from its IDX files: the same digits as the TFDS "mnist", read in 0.3 s instead of TFDS's 2.4 s (here)
+# for every in-process load. For the runs whose data source is beside the point; TFDS has its own tests.
+MNIST = f"idx:{MNIST_IDX}"
 # The smallest training the commands' tests run (200 real digits, 2-D latent, 8 hidden units, no pictures): a run
 # to resume, corrupt or refuse. conftest's ``tiny_run`` is two epochs of it without the XLA compile (NO_XLA: about
 # 3 s less a run here), trained once.
-TINY_TRAIN = ("--dataset", "mnist", "--train_examples", "200", "--val_examples", "100", "--latent_dim", "2",
+TINY_TRAIN = ("--dataset", MNIST, "--train_examples", "200", "--val_examples", "100", "--latent_dim", "2",
               "--hidden", "8", "--no_images")
 NO_XLA = ("--xla", "off")
 # A small run that learns something (2000 digits, 20 steps an epoch, batch logs every 5 steps), with its pictures
 # and TensorBoard logs: conftest's ``small_run`` is four epochs of it, trained once.
-SMALL_TRAIN = ("--dataset", "mnist", "--train_examples", "2000", "--val_examples", "500", "--batch", "100",
+SMALL_TRAIN = ("--dataset", MNIST, "--train_examples", "2000", "--val_examples", "500", "--batch", "100",
                "--latent_dim", "8", "--hidden", "64,32", "--log_every", "5")
 # The sweep the tests run (conftest's ``swept``): two latent sizes of a Gaussian Frey-face model, one epoch each.
 SWEEP_FLAGS = ("--dataset", "freyface", "--data_dir", FREY, "--likelihood", "gaussian", "--latent_dims", "2,3",
