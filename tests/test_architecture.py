@@ -21,11 +21,10 @@ LAYERS = [
     {"tfvae.io", "tfvae.pictures.grids", "tfvae.pictures.charts", "tfvae.deploy.tf_serving_files",
      "tfvae.deploy.runtime", "tfvae.models.kinds", "tfvae.models.densities", "tfvae.models.networks",
      "tfvae.models.likelihoods", "tfvae.models.objectives"},
-    {"tfvae.config", "tfvae.zoo", "tfvae.engine", "tfvae.data"},
+    {"tfvae.config", "tfvae.engine", "tfvae.data"},
     {"tfvae.models"},
     {"tfvae.checkpoints"},
-    {"tfvae.training", "tfvae.evaluation", "tfvae.deploy", "tfvae.pictures", "tfvae.zoo.digits", "tfvae.zoo.cards",
-     "tfvae.testing"},
+    {"tfvae.training", "tfvae.evaluation", "tfvae.deploy", "tfvae.pictures", "tfvae.zoo", "tfvae.testing"},
     {"tfvae.training.sweep", "tfvae.explorer"},
     {"tfvae.cli", "tfvae.__main__", "tfvae", "tfvae.zoo.rebuild"} | {f"tfvae.{old}" for old in ALIASES},
 ]
