@@ -128,12 +128,8 @@ def test_set_samples_evaluates_to_its_metrics_and_exports(name, tmp_path, monkey
 def test_a_digit_classifier_reads_the_cvae_samples_as_their_class():
     """The issue's check of mnist_cvae: a classifier trained here on the MNIST training set (>= 97 % on the
     test set) labels >= 90 % of 1 000 prior samples (T = 1, 100 per class) as the class they were drawn for."""
-    import sys
-
     from tfvae import checkpoints
-
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import digits
+    from tfvae.zoo import digits
 
     classifier, accuracy = digits.train_digit_classifier()
     assert accuracy >= 0.97
