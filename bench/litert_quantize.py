@@ -4,7 +4,7 @@ For each ``--litert_quantize`` choice, exports the weights (``tfvae export --for
 ``decoder.tflite`` and ``encoder.tflite`` with ai_edge_litert on real test digits:
 
   * decoder RMSE: the ``.tflite`` decoder's images against the float32 Keras decoder's, both decoding
-    the float32 encoder means of the digits (what SERVING.md and tests/test_formats.py quote);
+    the float32 encoder means of the digits (what SERVING.md and tests/deploy/test_formats.py quote);
   * round trip RMSE: ``.tflite`` encoder then decoder, against the float32 Keras reconstruction;
   * max |error| of the decoder, and the file sizes.
 

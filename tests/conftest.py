@@ -1,20 +1,41 @@
-"""Shared fixtures: where the real data live, tiny synthetic data."""
+"""Fixtures every directory of tests/ shares, and the markers each directory gets.
 
-import gzip
+The directories: ``unit/`` (functions and classes, in-process), ``commands/`` (each ``tfvae`` command and its
+errors), ``deploy/`` (export, the other formats, serving, the explorer's server), ``browser/`` (the explorer
+page in headless Chromium), ``e2e/`` (the shipped weights, the wheel, the README's examples, every kind on every
+dataset). Every test is marked with its directory's name; the slowest (about 8 s and more on an idle 2-core
+machine, or needing a fixture that is) are marked ``slow`` where they are defined. A developer selects with
+``-m``, e.g. ``python3 -m pytest tests -m "not slow"``; the README's command runs everything.
+
+Session fixtures (trained runs, exports) are built once per test run, when a test first needs them; a test
+that changes one works on a copy (``copy_run``). Plain helpers are in tests/helpers/.
+"""
+
+import contextlib
+import io
 import os
-import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from tests.helpers import (MNIST_IDX, NO_XLA, ROOT, SMALL_TRAIN, SWEEP_FLAGS, TFDS_DIR, TINY_TRAIN, ZOO_DATA_DIRS,
+                           ZOO_K, ZOO_N, checkout_env, write_idx)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("TFVAE_SHARED", os.path.join(HERE, "..", "..", "shared"))
-TFDS_DIR = os.environ.get("TFDS_DATA_DIR") or os.path.join(SHARED, "tensorflow_datasets")
-MNIST_IDX = os.path.join(SHARED, "data", "mnist")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The README's test command sets nothing: commands run in subprocesses find the prepared data here too.
 os.environ.setdefault("TFDS_DATA_DIR", TFDS_DIR)
+
+DIRECTORY_MARKERS = ("unit", "commands", "deploy", "browser", "e2e")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = os.path.relpath(str(item.path), HERE).split(os.sep)
+        if parts[0] in DIRECTORY_MARKERS:
+            item.add_marker(parts[0])
 
 
 def _require(path):
@@ -35,19 +56,6 @@ def mnist_idx_dir():
     return _require(MNIST_IDX)
 
 
-def write_idx(path, array, magic_dtype=0x08, compress=False):
-    array = np.asarray(array, np.uint8)
-    header = bytes([0, 0, magic_dtype, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    payload = header + array.tobytes()
-    if compress:
-        with gzip.open(path, "wb") as f:
-            f.write(payload)
-    else:
-        with open(path, "wb") as f:
-            f.write(payload)
-    return path
-
-
 @pytest.fixture
 def tiny_idx_dir(tmp_path):
     """A valid IDX dataset: 64 train / 32 test random 28x28 images."""
@@ -60,34 +68,140 @@ def tiny_idx_dir(tmp_path):
     return d
 
 
-# One small model of every kind and architecture: the harness (tests/test_kinds.py) and the step tests
-# (tests/test_models.py) run the same checks over all of them.
-EVERY_KIND = {
-    "vae-mlp": dict(latent_dim=4, hidden=(32,)),
-    "vae-gated-iwae": dict(latent_dim=4, hidden=(32,), arch="gated", objective="iwae", k=3),
-    "ae": dict(latent_dim=4, hidden=(32,), model="ae"),
-    "cvae": dict(latent_dim=4, hidden=(32,), model="cvae", num_classes=10),
-    "vae2": dict(latent_dim=3, hidden=(32,), model="vae2", latent_dim1=5),
-    "conv-bn-gaussian": dict(latent_dim=4, hidden=(16,), arch="conv", conv_filters=(4, 8), batch_norm=True,
-                             likelihood="gaussian"),
-    "cvae-conv-mse": dict(latent_dim=4, hidden=(16,), model="cvae", num_classes=10, arch="conv",
-                          conv_filters=(4, 8), likelihood="mse"),
-}
-# The XLA step is for the dense architectures (--xla auto keeps conv off it): the XLA-vs-graph and stacked-XLA
-# checks run over these. (Under plain SGD at lr 0.05 a conv + batch-norm + Gaussian model diverges, and the two
-# compilations diverge differently: the same before and after the redesign.)
-DENSE_KINDS = {name: kw for name, kw in EVERY_KIND.items() if kw.get("arch", "mlp") != "conv"}
+
+# ------------------------------------------------------------------ trained once per test run
+class TrainedRun:
+    """A run directory a session fixture trained, and what ``tfvae train`` printed."""
+
+    def __init__(self, path, out):
+        self.path, self.out = path, out
 
 
-def cli_error(capsys, argv):
-    """Runs ``tfvae ARGV`` in-process; asserts exit 2 with one ``tfvae: error:`` line and returns the line."""
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, tfds_dir):
+    """``trained(*flags)``: ``tfvae train FLAGS`` run in-process the first time a test asks for those flags,
+    then the same ``TrainedRun`` for every test that asks again. Read it; change a copy (``helpers.copy_run``)."""
     from tfvae import cli
 
-    try:
-        rc = cli.main(argv)
-    except SystemExit as e:  # a flag's value rejected by the parser
-        rc = e.code
-    assert rc == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("tfvae: error:") and "\n" not in err, err
-    return err
+    runs = {}
+
+    def train(*flags):
+        if flags not in runs:
+            path = tmp_path_factory.mktemp("trained") / "run"
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                rc = cli.main(["train", *flags, "--run_dir", str(path)])
+            assert rc == 0, out.getvalue()[-3000:]
+            runs[flags] = TrainedRun(path, out.getvalue())
+        return runs[flags]
+
+    return train
+
+
+@pytest.fixture(scope="session")
+def tiny_run(trained):
+    """Two epochs of the smallest model on 200 MNIST digits (``helpers.TINY_TRAIN``, ``NO_XLA``): for the tests that need a
+    run to resume, corrupt or refuse, and don't look at what it learnt."""
+    return trained(*TINY_TRAIN, *NO_XLA, "--epoch", "2")
+
+
+@pytest.fixture(scope="session")
+def small_run(trained):
+    """Four epochs of ``helpers.SMALL_TRAIN`` (with pictures and TensorBoard logs), uninterrupted."""
+    return trained(*SMALL_TRAIN, "--epoch", "4")
+
+
+@pytest.fixture(scope="session")
+def swept(tmp_path_factory, tfds_dir):
+    """``tfvae sweep SWEEP_FLAGS --out DIR`` (two Frey-face latent sizes, one epoch each), run once:
+    ``(DIR, what it printed)``."""
+    from tfvae import cli
+
+    path = tmp_path_factory.mktemp("sweep") / "sweep"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["sweep", *SWEEP_FLAGS, "--out", str(path)]) == 0
+    return path, out.getvalue()
+
+
+# ------------------------------------------------------------------ exported once per test run
+@pytest.fixture(scope="session")
+def shipped_export(tmp_path_factory):
+    """``tfvae export --load_weight_dir better_weight --formats all --export_dir DIR`` run as a user runs it (a
+    subprocess, in another directory), once: ``{"dir": DIR, "run": its CompletedProcess}``. Its SavedModels
+    (``DIR/decoder/1``, ``DIR/encoder/1``) are what test_export, test_explore and the browser tests check against."""
+    root = tmp_path_factory.mktemp("shipped-export")
+    run = subprocess.run([sys.executable, "-m", "tfvae", "export", "--load_weight_dir", "better_weight", "--formats",
+                          "all", "--export_dir", str(root / "all")], cwd=root, capture_output=True, text=True,
+                         timeout=600, env=checkout_env())
+    assert run.returncode == 0, run.stderr[-3000:]
+    return {"dir": root / "all", "run": run}
+
+
+@pytest.fixture(scope="session")
+def exported_weights(tmp_path_factory, shipped_export):
+    """``exported_weights(weights)``: the directory ``tfvae export --load_weight_dir WEIGHTS`` wrote (in-process,
+    from another working directory, as after a pip install), once per weights set for the whole run;
+    better_weight's is ``shipped_export``'s."""
+    from tfvae import checkpoints, cli
+
+    done = {os.path.realpath(checkpoints.resolve("better_weight")): shipped_export["dir"]}
+
+    def export(weights):
+        key = os.path.realpath(checkpoints.resolve(weights))
+        if key not in done:
+            root = tmp_path_factory.mktemp("export")
+            out = io.StringIO()
+            with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+                patch.chdir(root)
+                rc = cli.main(["export", "--load_weight_dir", str(weights), "--export_dir", str(root / "exp")])
+            assert rc == 0, out.getvalue()[-3000:]
+            done[key] = root / "exp"
+        return done[key]
+
+    return export
+
+
+@pytest.fixture(scope="session")
+def eval_script(tmp_path_factory, tfds_dir):
+    """``python eval.py --num_examples 500 --iwae_samples 50 --output OUT`` (the shipped better_weight) run once,
+    from another directory: ``{"run": its CompletedProcess, "output": OUT}``. tests/unit/test_golden.py checks
+    its numbers against the recorded ones, tests/e2e/test_packaging.py that it prints no start-up noise."""
+    cwd = tmp_path_factory.mktemp("eval-script")
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "eval.py"), "--num_examples", "500", "--iwae_samples",
+                          "50", "--output", str(cwd / "m.json")], cwd=cwd, capture_output=True, text=True,
+                         timeout=600)
+    return {"run": run, "output": cwd / "m.json"}
+
+
+# ------------------------------------------------------------------ the shipped sets, evaluated once per test run
+@pytest.fixture(scope="session")
+def zoo_eval(tmp_path_factory, tfds_dir):
+    """``zoo_eval(name)``: ``tfvae eval`` of a shipped set on its first ``ZOO_N`` test images at ``K = ZOO_K``
+    (``--save_images``), in-process from another working directory (as after a pip install), once per set:
+    ``(metrics, what it printed, its directory)``. better_weight, the default, is evaluated without
+    ``--load_weight_dir``."""
+    import json
+
+    from tfvae import cli, zoo
+
+    done = {}
+
+    def evaluate(name):
+        if name not in done:
+            with open(os.path.join(zoo.installed_root(), name, "metrics.json")) as f:
+                dataset = json.load(f)["dataset"]
+            root = tmp_path_factory.mktemp(f"eval-{name}")
+            argv = ["eval", "--num_examples", str(ZOO_N), "--iwae_samples", str(ZOO_K), "--save_images",
+                    "--output", str(root / "metrics.json")]
+            argv += [] if name == "better_weight" else ["--load_weight_dir", name]
+            argv += ["--data_dir", ZOO_DATA_DIRS[dataset]] if dataset in ZOO_DATA_DIRS else []
+            out = io.StringIO()
+            with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+                patch.chdir(root)
+                rc = cli.main(argv)
+            assert rc == 0, out.getvalue()[-3000:]
+            done[name] = (json.loads((root / "metrics.json").read_text()), out.getvalue(), root)
+        return done[name]
+
+    return evaluate

@@ -3,7 +3,7 @@
 A small cvae checkpoint is exported once in every format, then sampled with ``tfvae generate`` from the
 checkpoint's Keras model and from each exported file, and with ``tfvae sample-remote`` from the model served
 over REST (``tfvae.deploy.rest_server``'s TF Serving endpoint, served by the explorer's HTTP server) and gRPC
-(tests/test_export.py's loopback ``PredictionService``).
+(the loopback ``PredictionService`` of tests/helpers/serving.py).
 """
 
 import threading
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import cli_error
-from test_export import _checkpoint, _grpc_server, _load_servables
+from tests.helpers import cli_error
+from tests.helpers import serving as loopback
 
 from tfvae import cli
 from tfvae.deploy import rest_server, runtime
@@ -29,15 +29,15 @@ TILE = 28 + 2  # a grid tile and its padding
 def cvae(tmp_path_factory):
     """The checkpoint, its export in every format, and the decoder served over REST and gRPC."""
     root = tmp_path_factory.mktemp("one-path")
-    model = _checkpoint(root / "ckpt", CVAE)
+    model = loopback.save_checkpoint(root / "ckpt", CVAE)
     assert cli.main(["export", "--load_weight_dir", str(root / "ckpt"), "--export_dir", str(root / "exp"),
                      "--formats", "all"]) == 0
     httpd = server.bind("127.0.0.1", 0)
     httpd.endpoint = rest_server.Endpoint.from_export(str(root / "exp"))
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    servables = _load_servables(str(root / "exp"))
-    grpc_server, grpc_port = _grpc_server(servables)
+    servables = loopback.load_servables(str(root / "exp"))
+    grpc_server, grpc_port = loopback.grpc_server(servables)
     try:
         yield {"root": root, "model": model, "url": f"http://127.0.0.1:{httpd.server_address[1]}",
                "grpc": f"127.0.0.1:{grpc_port}"}

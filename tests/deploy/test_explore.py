@@ -1,11 +1,10 @@
 """``tfvae explore``'s server without a browser: TF Serving's REST API on the export, the page's files, its errors.
 
-The browser tests are in tests/test_explore_browser.py (better_weight) and tests/test_explore_browser_models.py
+The browser tests are in tests/browser/test_explore_browser.py (better_weight) and tests/browser/test_explore_browser_models.py
 (the other kinds of model).
 """
 
 import json
-import os
 import socket
 import threading
 import urllib.error
@@ -14,19 +13,17 @@ import urllib.request
 import numpy as np
 import pytest
 
-from conftest import SHARED, cli_error
-from tfvae import checkpoints, export, runtime
+from tests.helpers import FREY, NO_XLA, cli_error
+from tfvae import runtime
 from tfvae.explorer import page, rest, server
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """better_weight exported and served by the explorer's server (in a thread), with the SavedModels."""
-    export_dir = tmp_path_factory.mktemp("explore-export")
-    model = checkpoints.load_model("better_weight")[0]
-    export.export_model(model, str(export_dir), version=1)
+def served(shipped_export):
+    """better_weight exported (the session's export) and served by the explorer's server (in a thread), with the
+    SavedModels."""
+    export_dir = shipped_export["dir"]
     httpd = server.bind("127.0.0.1", 0)
     httpd.page = page.page_config("better_weight")
     httpd.endpoint = rest.Endpoint.from_export(str(export_dir))
@@ -179,32 +176,18 @@ def test_the_page_shows_tfvae_weights_headline_metrics_for_its_likelihood(tmp_pa
     assert cfg["metrics_split"] == "test split, 400 images, K=100"
 
 
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    """Two tiny models trained here (one epoch): Frey faces (28 x 20) with a Gaussian decoder, and an auto-encoder."""
-    import subprocess
-    import sys
-
-    work = tmp_path_factory.mktemp("explore-tiny")
-    common = ["--epoch", "1", "--train_examples", "300", "--val_examples", "60", "--hidden", "32", "--latent_dim", "2",
-              "--no_images"]
-    runs = {"faces": ["--dataset", "freyface", "--data_dir", os.path.join(SHARED, "data", "freyface"), "--likelihood",
-                      "gaussian"],
-            "ae": ["--model", "ae", "--likelihood", "mse", "--dataset", "mnist"]}
-    procs = {name: subprocess.Popen([sys.executable, "-m", "tfvae", "train", *common, *flags, "--run_dir",
-                                     str(work / name)], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True, env=dict(os.environ, PYTHONPATH=ROOT))
-             for name, flags in runs.items()}
-    for name, proc in procs.items():
-        out = proc.communicate(timeout=600)[0]
-        assert proc.returncode == 0, out[-3000:]
-    return {name: str(work / name) for name in runs}
+# Two tiny models (one epoch, trained once for the session): Frey faces (28 x 20) with a Gaussian decoder, and an
+# auto-encoder.
+TINY_MODELS = {"faces": ("--dataset", "freyface", "--data_dir", FREY, "--likelihood", "gaussian"),
+               "ae": ("--model", "ae", "--likelihood", "mse", "--dataset", "mnist")}
+TINY_COMMON = ("--epoch", "1", "--train_examples", "300", "--val_examples", "60", "--hidden", "32", "--latent_dim",
+               "2", "--no_images", *NO_XLA)
 
 
 @pytest.mark.parametrize("name, kind, shape", [("faces", "vae", [28, 20, 1]), ("ae", "ae", [28, 28, 1])])
-def test_a_gaussian_non_square_model_and_an_auto_encoder_are_described_and_decoded(tiny_models, tmp_path, name,
-                                                                                  kind, shape):
-    cfg = page.page_config(tiny_models[name])
+def test_a_gaussian_non_square_model_and_an_auto_encoder_are_described_and_decoded(trained, tmp_path, name, kind,
+                                                                                  shape):
+    cfg = page.page_config(str(trained(*TINY_COMMON, *TINY_MODELS[name]).path))
     assert cfg["kind"] == kind and cfg["input_shape"] == shape and cfg["latent_dim"] == 2
     assert cfg["stochastic"] == (name != "ae") and (cfg["examples"] is None) == (name == "faces")  # 28 x 28 mnist: some
     assert cfg["likelihood"] == ("gaussian" if name == "faces" else "mse")

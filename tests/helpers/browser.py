@@ -1,13 +1,12 @@
-"""What the browser tests of ``tfvae explore`` share (tests/test_explore_browser*.py): the browser, the servers,
-reading the page's canvases and the SavedModel's own answers to check them against.
+"""What the browser tests of ``tfvae explore`` (tests/browser/) share: the browser, the servers, reading the
+page's canvases and the SavedModel's own answers to check them against.
 
-Headless Chromium (Debian's chromium + chromium-driver) under selenium, driven through bench/explore_latency.py's
-helpers. Without Chromium the tests skip with one line saying how to install it; under
-``TFVAE_REQUIRE_BROWSER=1`` (.ci/run sets it) that is a failure. Screenshots go to the test's temporary
-directory and to /tmp/explore_shots/.
+Headless Chromium (Debian's chromium + chromium-driver) under selenium, driven through
+``tfvae.explorer.headless`` (which bench/explore_latency.py uses too). Without Chromium the tests skip with one
+line saying how to install it; under ``TFVAE_REQUIRE_BROWSER=1`` (.ci/run sets it) that is a failure.
+Screenshots go to the test's temporary directory and to /tmp/explore_shots/.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -17,31 +16,24 @@ import time
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from tests.helpers import ROOT, checkout_env
+from tfvae.explorer import headless
+
 SHOTS = os.path.join(os.environ.get("TMPDIR", "/tmp"), "explore_shots")
 EXAMPLES = os.path.join(ROOT, "tfvae", "explorer", "static", "examples", "mnist.png")
 TOLERANCE = 2 / 255
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("explore_latency", os.path.join(ROOT, "bench", "explore_latency.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _bench()
 
 
 def open_browser():
     """Headless Chromium, or the test skips (fails under TFVAE_REQUIRE_BROWSER=1) saying what is missing."""
-    found, why = BENCH.find_browser()
+    found, why = headless.find_browser()
     if not found:
         if os.environ.get("TFVAE_REQUIRE_BROWSER") == "1":
             pytest.fail(f"TFVAE_REQUIRE_BROWSER=1 and {why}")
         pytest.skip(why)
-    return BENCH.chrome(*found)
+    return headless.chrome(*found)
 
 
 def shipped(name):
@@ -58,7 +50,7 @@ def train(run_dir, *flags):
     """``tfvae train --no_images --run_dir RUN_DIR FLAGS`` started in a subprocess (``finish`` waits for it)."""
     return subprocess.Popen([sys.executable, "-m", "tfvae", "train", *flags, "--no_images", "--run_dir", str(run_dir)],
                             cwd=os.path.dirname(str(run_dir)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+                            text=True, env=checkout_env())
 
 
 def finish(proc, timeout=600):
@@ -68,37 +60,38 @@ def finish(proc, timeout=600):
 
 def serve(weights, *flags):
     """``tfvae explore --no_browser --port 0`` for ``weights``: ``{"proc", "url", "weights"}``."""
-    proc, url = BENCH.start_explorer(["--load_weight_dir", weights, *flags])
+    proc, url = headless.start_explorer(["--load_weight_dir", weights, *flags])
     return {"proc": proc, "url": url, "weights": weights}
 
 
 _MODELS = {}
 
 
-def savedmodel(weights, name, tmp_root):
-    """The SavedModel ``tfvae export`` writes for ``weights`` (``decoder`` or ``encoder``), run by tfvae.runtime."""
-    if weights not in _MODELS:
-        from tfvae import checkpoints, export, runtime
+def savedmodel(exported_weights, weights, name):
+    """The SavedModel ``tfvae export`` writes for ``weights`` (``decoder`` or ``encoder``), run by tfvae.runtime.
 
-        out = os.path.join(tmp_root, f"export-{len(_MODELS)}")
-        export.export_model(checkpoints.load_model(weights)[0], out, version=1)
-        _MODELS[weights] = {n: runtime.load(os.path.join(out, n, "1"))["serving_default"] for n in ("decoder", "encoder")}
-    return _MODELS[weights][name]
+    ``exported_weights``: conftest's session fixture (each weights set exported once for the whole run)."""
+    key = (str(exported_weights(weights)), name)
+    if key not in _MODELS:
+        from tfvae import runtime
+
+        _MODELS[key] = runtime.load(os.path.join(key[0], name, "1"))["serving_default"]
+    return _MODELS[key]
 
 
-def decode(weights, tmp_root, z, label=None):
+def decode(exported_weights, weights, z, label=None):
     """The SavedModel decoder's image of ``z`` (``[H, W]``, first channel)."""
     inputs = {"z": np.asarray([z], np.float32)}
     if label is not None:
         inputs["label"] = np.asarray([int(label)], np.int64)
-    return savedmodel(weights, "decoder", tmp_root)(**inputs)["images"][0, :, :, 0]
+    return savedmodel(exported_weights, weights, "decoder")(**inputs)["images"][0, :, :, 0]
 
 
 # ------------------------------------------------------------ page helpers
 def open_page(browser, server):
     if browser.current_url != server["url"]:
         browser.get(server["url"])
-    BENCH.wait_ready(browser)
+    headless.wait_ready(browser)
 
 
 READ_CANVAS = """
@@ -133,9 +126,9 @@ def settled(browser, action, timeout=60):
 
 
 def shot(browser, tmp_path, name):
-    BENCH.screenshot(browser, str(tmp_path / name))
+    headless.screenshot(browser, str(tmp_path / name))
     os.makedirs(SHOTS, exist_ok=True)
-    BENCH.screenshot(browser, os.path.join(SHOTS, name))
+    headless.screenshot(browser, os.path.join(SHOTS, name))
     browser.set_window_size(1400, 1000)
     assert (tmp_path / name).stat().st_size > 10_000
 
@@ -146,11 +139,3 @@ def bundled():
 
     grid = np.asarray(Image.open(EXAMPLES), np.float32) / 255
     return grid.reshape(10, 28, 10, 28).transpose(0, 2, 1, 3)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for a test module."""
-    driver = open_browser()
-    yield driver
-    driver.quit()

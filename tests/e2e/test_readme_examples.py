@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from tests.helpers import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Only sizes change: the same calls, on a few hundred images for one epoch.
 SMALLER = [
     ('data.DataConfig("mnist", binarize="dynamic")',

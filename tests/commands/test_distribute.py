@@ -97,7 +97,7 @@ import keras
 import numpy as np
 from tfvae import cli, data, models, training
 
-root, small = sys.argv[1], json.loads(sys.argv[2])
+root, small, single = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 result = {}
 
 # 1. Plain SGD (Adam would hide a wrongly scaled gradient), uneven splits: 45 = 4 x 10 + 5 (3 + 2
@@ -119,31 +119,40 @@ for name in ("default", "mirrored"):
                     "moved": max(float(np.abs(w - s).max()) for w, s in zip(model.get_weights(), start))}
     np.savez(f"{root}/sgd-{name}.npz", *model.get_weights())
 
-# 2. tfvae train (Adam, shuffling), 1 epoch, then resumed to 2, under each strategy.
-for name in ("default", "mirrored"):
-    for epoch in ("1", "2"):
-        assert cli.main(["train", "--epoch", epoch, "--strategy", name, "--run_dir", f"{root}/{name}"] + small) == 0
+# 2. tfvae train (Adam, shuffling), 1 epoch, then resumed to 2, mirrored (the single-device run is the module's).
+for epoch in ("1", "2"):
+    assert cli.main(["train", "--epoch", epoch, "--strategy", "mirrored", "--run_dir", f"{root}/mirrored"] + small) == 0
 
 # 3. tfvae eval: batches of 7 over 2 replicas (3 + 4; the last batch of 1 leaves a replica empty).
 for name in ("default", "mirrored"):
-    assert cli.main(["eval", "--load_weight_dir", f"{root}/default", "--num_examples", "50", "--iwae_samples", "64",
+    assert cli.main(["eval", "--load_weight_dir", single, "--num_examples", "50", "--iwae_samples", "64",
                      "--batch", "7", "--seed", "3", "--strategy", name, "--output", f"{root}/eval-{name}.json"]) == 0
 print("RESULT " + json.dumps(result))
 """
 
 
-def test_mirrored_on_two_devices_matches_one_device(tmp_path, tfds_dir):
+@pytest.fixture(scope="module")
+def single(tmp_path_factory, tfds_dir):
+    """The single-device reference both strategies are compared with: ``tfvae train SMALL`` for one epoch, then
+    resumed to two (in this process)."""
+    run = tmp_path_factory.mktemp("single") / "run"
+    for epoch in ("1", "2"):
+        assert cli.main(["train", "--epoch", epoch, "--run_dir", str(run)] + SMALL) == 0
+    return run
+
+
+def test_mirrored_on_two_devices_matches_one_device(single, tmp_path, tfds_dir):
     """Training steps, metrics, resume and eval under MirroredStrategy (2 logical CPUs) equal single-device ones.
 
     1. One epoch of plain SGD on uneven splits: weights agree to 1e-4 of their
        size while training moved them by far more, and every train/val metric
        (per epoch, and the per-step running means) agrees to 1e-4 relative (a gradient or metric off by the replica count,
        or noise not matching, would not).
-    2. ``tfvae train --strategy mirrored`` then resume vs ``--strategy default``:
+    2. ``tfvae train --strategy mirrored`` then resume vs ``--strategy default`` (the module's ``single``):
        same ``history.json`` metrics and checkpoint weights (1e-4 relative).
     3. ``tfvae eval --strategy mirrored`` vs default: same NLL, ELBO, RMSE, active units.
     """
-    proc = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), json.dumps(SMALL)],
+    proc = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), json.dumps(SMALL), str(single)],
                           env=_env(tfds_dir), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     result = json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
@@ -163,11 +172,12 @@ def test_mirrored_on_two_devices_matches_one_device(tmp_path, tfds_dir):
     # 2. tfvae train + resume
     assert "strategy mirrored: 2 replicas, global batch 100" in proc.stdout
     assert f"resuming {tmp_path}/mirrored after epoch 1" in proc.stdout
-    hist = {n: json.loads((tmp_path / n / "history.json").read_text()) for n in ("default", "mirrored")}
+    hist = {n: json.loads((d / "history.json").read_text()) for n, d in (("default", single),
+                                                                            ("mirrored", tmp_path / "mirrored"))}
     assert [h["epoch"] for h in hist["mirrored"]] == [1, 2]
     _assert_same_history(hist["default"], hist["mirrored"])
     assert json.loads((tmp_path / "mirrored" / "config.json").read_text())["train"]["strategy"] == "mirrored"
-    _assert_same_weights(_weights(tmp_path / "default/checkpoints/epoch-0002"),
+    _assert_same_weights(_weights(single / "checkpoints/epoch-0002"),
                          _weights(tmp_path / "mirrored/checkpoints/epoch-0002"))
 
     # 3. tfvae eval
@@ -223,7 +233,7 @@ def _run_workers(commands, timeout):
     return [p.returncode for p in procs]
 
 
-def test_multiworker_two_local_workers(tmp_path, tfds_dir):
+def test_multiworker_two_local_workers(single, tmp_path, tfds_dir):
     """Two workers on 127.0.0.1 from ``TF_CONFIG``: one epoch, then a resume to two.
 
     Both workers end every call with identical weights, equal (1e-4
@@ -268,10 +278,7 @@ def test_multiworker_two_local_workers(tmp_path, tfds_dir):
     assert os.listdir(run / "logs" / "train") and os.listdir(run / "logs" / "val")
     _assert_same_weights(_weights(run / "checkpoints/epoch-0002"), final, rtol=1e-6)
 
-    # the same as one device, resumed the same way
-    single = tmp_path / "single"
-    for epoch in ("1", "2"):
-        assert cli.main(["train", "--epoch", epoch, "--run_dir", str(single)] + SMALL) == 0
+    # the same as one device, resumed the same way (the module's single-device run)
     _assert_same_history(json.loads((single / "history.json").read_text()),
                          json.loads((run / "history.json").read_text()))
     _assert_same_weights(_weights(single / "checkpoints/epoch-0002"), final)

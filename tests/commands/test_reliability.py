@@ -10,8 +10,9 @@ import pytest
 from tfvae import checkpoints, cli, training
 from tfvae.errors import TfvaeError
 
-SMALL = ["--dataset", "mnist", "--train_examples", "500", "--val_examples", "100", "--latent_dim", "4",
-         "--hidden", "32", "--no_images"]
+from tests.helpers import NO_XLA, TINY_TRAIN, copy_run
+
+SMALL = list(TINY_TRAIN + NO_XLA)  # the session's tiny_run
 
 
 def _metrics(run):
@@ -21,13 +22,12 @@ def _metrics(run):
 def test_deterministic_runs_repeat(tmp_path, tfds_dir):
     for name in ("a", "b"):
         assert cli.main(["train", "--epoch", "2", "--seed", "7", "--deterministic", "--run_dir",
-                         str(tmp_path / name)] + SMALL) == 0
+                         str(tmp_path / name)] + list(TINY_TRAIN)) == 0  # the default step: XLA
     assert _metrics(tmp_path / "a") == _metrics(tmp_path / "b")
 
 
-def test_corrupt_latest_checkpoint_falls_back(tmp_path, tfds_dir, capsys):
-    run = tmp_path / "run"
-    assert cli.main(["train", "--epoch", "2", "--run_dir", str(run)] + SMALL) == 0
+def test_corrupt_latest_checkpoint_falls_back(tiny_run, tmp_path, capsys):
+    run = copy_run(tiny_run.path, tmp_path / "run")  # two epochs of SMALL
     weights = run / "checkpoints" / "epoch-0002" / "model.weights.h5"
     with open(weights, "r+b") as f:
         f.truncate(os.path.getsize(weights) // 3)

@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
+from tests.helpers import ROOT
 from tfvae import checkpoints, cli, zoo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What TensorFlow 2.21 prints on a CPU-only machine while it starts (issue 18).
 STARTUP_NOISE = re.compile(r"absl::InitializeLog|cuda drivers|cuInit|cudart_stub|cpu_feature_guard|oneDNN custom "
                            r"operations|rebuild TensorFlow")
@@ -40,7 +40,7 @@ def test_ci_runs_the_readme_install_and_test_commands_verbatim():
 
 
 def test_ci_installs_chromium_and_requires_the_browser_tests():
-    """The browser tests (tests/test_explore_browser.py) skip without Chromium, except in CI."""
+    """The browser tests (tests/browser/test_explore_browser.py) skip without Chromium, except in CI."""
     ci = _ci_lines()
     tests = ci[-1]
     apt = [ln for ln in ci if "apt-get install" in ln]
@@ -78,9 +78,9 @@ def test_generate_prints_only_its_result_line(tmp_path):
     assert (tmp_path / "s.png").is_file()
 
 
-def test_top_level_scripts_are_quiet(tmp_path):
-    r = _run([sys.executable, os.path.join(ROOT, "eval.py"), "--num_examples", "20", "--iwae_samples", "2",
-              "--output", str(tmp_path / "m.json")], cwd=tmp_path)
+def test_top_level_scripts_are_quiet(eval_script):
+    """``python eval.py`` from another directory (conftest's eval_script, whose numbers test_golden checks)."""
+    r = eval_script["run"]
     assert r.returncode == 0, r.stderr
     assert not STARTUP_NOISE.search(r.stdout + r.stderr), r.stderr
     assert "Traceback" not in r.stderr

@@ -17,7 +17,7 @@ import pytest
 from tfvae import testing
 from tfvae.models import kinds
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = testing.small_configs()
 
 

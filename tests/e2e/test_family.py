@@ -12,7 +12,7 @@ from tfvae import cli, data
 from tfvae.data import sources
 from tfvae.errors import TfvaeError
 
-from conftest import SHARED
+from tests.helpers import SHARED
 
 FREY = os.path.join(SHARED, "data", "freyface")
 OLIVETTI = os.path.join(SHARED, "data", "olivetti")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGE = os.path.join(ROOT, "tfvae")
 # Module paths of the releases before 0.2, kept importable for this one (thin aliases of the new modules).
 ALIASES = ("configs", "evaluate", "latent", "export", "sweep", "serving", "runtime", "losses", "argtypes", "viz",

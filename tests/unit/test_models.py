@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import DENSE_KINDS, EVERY_KIND
+from tests.helpers import DENSE_KINDS, EVERY_KIND, NO_XLA, TINY_TRAIN
 
 from tfvae import checkpoints, losses, models
 from tfvae.engine import functions, optim
@@ -96,13 +96,8 @@ def test_iwae_objective_is_a_tighter_bound_and_trains():
     assert h.history["loss"][-1] < h.history["loss"][0]
 
 
-def test_iwae_through_the_cli(tmp_path, tfds_dir):
-    from tfvae import cli
-
-    run = tmp_path / "run"
-    assert cli.main(["train", "--objective", "iwae", "--k", "5", "--epoch", "1", "--train_examples", "500",
-                     "--val_examples", "100", "--latent_dim", "4", "--hidden", "32", "--no_images",
-                     "--run_dir", str(run)]) == 0
+def test_iwae_through_the_cli(trained):
+    run = trained(*TINY_TRAIN, *NO_XLA, "--objective", "iwae", "--k", "5", "--epoch", "1").path
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["model"]["objective"] == "iwae" and cfg["model"]["k"] == 5
 

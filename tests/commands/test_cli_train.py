@@ -14,8 +14,9 @@ import tensorflow as tf
 
 from tfvae import cli, models, training
 
-SMALL = ["--dataset", "mnist", "--train_examples", "2000", "--val_examples", "500", "--batch", "100",
-         "--latent_dim", "8", "--hidden", "64,32", "--log_every", "5"]
+from tests.helpers import ROOT, SMALL_TRAIN
+
+SMALL = list(SMALL_TRAIN)  # 20 steps an epoch, batch logs every 5
 
 
 def read_scalars(event_dir):
@@ -37,38 +38,39 @@ def read_tags(event_dir):
     return tags
 
 
-def test_train_writes_the_run_directory(tmp_path, tfds_dir, capsys):
-    run = tmp_path / "run"
-    assert cli.main(["train", "--epoch", "1", "--run_dir", str(run)] + SMALL) == 0
-    out = capsys.readouterr().out
-    assert f"run directory {run}" in out
+def test_train_writes_the_run_directory(small_run):
+    """The session's uninterrupted four-epoch run (conftest.small_run: ``tfvae train --epoch 4 SMALL``)."""
+    run = small_run.path
+    assert f"run directory {run}" in small_run.out
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["model"]["latent_dim"] == 8 and cfg["model"]["hidden"] == [64, 32]
     assert cfg["data"]["dataset"] == "mnist"
     hist = json.loads((run / "history.json").read_text())
-    assert [h["epoch"] for h in hist] == [1]
+    assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
     for split in ("train", "val"):
         assert set(hist[0][split]) == {"loss", "reconstruction_loss", "kl_loss", "rmse"}
     assert hist[0]["epoch_seconds"] > 0
     # a 1-epoch model on real digits is far better than chance (543 nats)
     assert hist[0]["val"]["loss"] < 400
-    for d in ("checkpoints/best", "checkpoints/epoch-0001"):
+    for d in ("checkpoints/best", "checkpoints/epoch-0004"):
         assert (run / d / "model.weights.h5").is_file() and (run / d / "config.json").is_file()
     train_scalars = read_scalars(run / "logs" / "train")
     val_scalars = read_scalars(run / "logs" / "val")
     for tag in ("epoch_loss", "epoch_reconstruction_loss", "epoch_kl_loss", "epoch_rmse"):
-        assert 1 in train_scalars[tag] and 1 in val_scalars[tag]
-    np.testing.assert_allclose(val_scalars["epoch_loss"][1], hist[0]["val"]["loss"], rtol=1e-5)
-    assert sorted(train_scalars["batch_loss"]) == [5, 10, 15, 20]
+        assert sorted(train_scalars[tag]) == sorted(val_scalars[tag]) == [1, 2, 3, 4]
+    for epoch in (1, 4):
+        np.testing.assert_allclose(val_scalars["epoch_loss"][epoch], hist[epoch - 1]["val"]["loss"], rtol=1e-5)
+    assert sorted(train_scalars["batch_loss"]) == list(range(5, 81, 5))  # 20 steps an epoch, logged every 5
     assert {"reconstructions", "prior_samples"} <= read_tags(run / "logs" / "val")
-    assert (run / "images" / "recon_epoch_001.png").is_file()
+    assert (run / "images" / "recon_epoch_001.png").is_file() and (run / "images" / "recon_epoch_004.png").is_file()
 
 
-def test_resume_after_kill(tmp_path, tfds_dir):
+def test_resume_after_kill(small_run, tmp_path, tfds_dir, capsys):
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "tfvae", "train", "--epoch", "4", "--run_dir", str(run)] + SMALL
+    cmd = ["train", "--epoch", "4", "--run_dir", str(run)] + SMALL
     env = dict(os.environ, TFDS_DATA_DIR=tfds_dir)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "tfvae"] + cmd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     deadline = time.time() + 180
     while not glob.glob(str(run / "checkpoints" / "epoch-0001")) and time.time() < deadline:
         time.sleep(0.05)
@@ -76,29 +78,24 @@ def test_resume_after_kill(tmp_path, tfds_dir):
     proc.wait()
     done_before = json.loads((run / "history.json").read_text())
     assert 1 <= len(done_before) < 4, "the kill should land mid-run"
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert "resuming" in res.stdout and "after epoch" in res.stdout
+    assert cli.main(cmd) == 0, capsys.readouterr().err[-2000:]  # the same command again, resumed
+    out = capsys.readouterr().out
+    assert "resuming" in out and "after epoch" in out
     hist = json.loads((run / "history.json").read_text())
     assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
     assert hist[-1]["val"]["loss"] < hist[0]["val"]["loss"]
-    # ... and ends where an uninterrupted run of the same command ends, within noise
-    straight = tmp_path / "straight"
-    res = subprocess.run(cmd[:-len(SMALL) - 2] + ["--run_dir", str(straight)] + SMALL, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    final = json.loads((straight / "history.json").read_text())[-1]["val"]["loss"]
+    # ... and ends where an uninterrupted run of the same command ends (the session's small_run), within noise
+    final = json.loads((small_run.path / "history.json").read_text())[-1]["val"]["loss"]
     assert abs(hist[-1]["val"]["loss"] - final) < 0.03 * final
 
 
-def test_same_run_dir_with_other_config_is_refused(tmp_path, tfds_dir, capsys):
-    run = tmp_path / "run"
-    assert cli.main(["train", "--epoch", "1", "--run_dir", str(run)] + SMALL) == 0
-    before = (run / "history.json").read_text()
+def test_same_run_dir_with_other_config_is_refused(small_run, capsys):
+    run = small_run.path
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
     assert cli.main(["train", "--epoch", "1", "--run_dir", str(run)] + SMALL + ["--latent_dim", "4"]) == 2
     err = capsys.readouterr().err
     assert "tfvae: error: run directory" in err and "--overwrite" in err
-    assert (run / "history.json").read_text() == before
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"} == before
 
 
 @pytest.mark.parametrize(
@@ -129,7 +126,7 @@ def test_unknown_dataset_and_missing_weights(tmp_path, capsys):
 
 def test_train_py_wrapper_help():
     res = subprocess.run([sys.executable, "train.py", "--help"], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                         cwd=ROOT)
     assert res.returncode == 0 and "--load_weight_dir" in res.stdout and "--epoch" in res.stdout
 
 

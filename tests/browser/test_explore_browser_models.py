@@ -4,7 +4,7 @@ manifold map, non-square Gaussian faces (Frey, 28x20) and an auto-encoder (no pr
 Shipped weights when this checkout has them (``weights/mnist_cvae``, ``weights/mnist_z2``,
 ``weights/freyface_z2``, ``weights/olivetti_ae``), else small models trained here (a cvae with a 2-D latent
 in ~20 s, which serves both the label and the map tests; a tiny auto-encoder in ~10 s; the Frey test skips).
-Helpers: tests/explore_browser_util.py.
+Helpers: tests/helpers/browser.py.
 """
 
 import json
@@ -13,8 +13,8 @@ import os
 import numpy as np
 import pytest
 
-from explore_browser_util import browser  # noqa: F401  (the module-scoped browser fixture)
-from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, finish, model_config,
+from tfvae.explorer import headless
+from tests.helpers.browser import (TOLERANCE, bundled, canvas, decode, finish, model_config,
                                   open_page, serve, settled, shipped, shot, train)
 
 
@@ -57,7 +57,7 @@ def explorers(browser, tmp_path_factory):
             if proc.poll() is None:
                 proc.kill()
         for s in servers.values():
-            BENCH.stop_explorer(s["proc"])
+            headless.stop_explorer(s["proc"])
 
 
 def _displayed(browser, selector):
@@ -94,7 +94,7 @@ def test_the_manifold_map_moves_z_where_it_is_clicked(browser, explorers, tmp_pa
 
 
 # ------------------------------------------------- Gaussian faces, 28 x 20
-def test_non_square_faces_keep_their_aspect_ratio(browser, explorers, tmp_path, tmp_path_factory):
+def test_non_square_faces_keep_their_aspect_ratio(browser, explorers, tmp_path, exported_weights):
     faces = explorers("faces")
     open_page(browser, faces)
     h, w = model_config(faces["weights"])["input_shape"][:2]
@@ -106,7 +106,7 @@ def test_non_square_faces_keep_their_aspect_ratio(browser, explorers, tmp_path, 
                 (selector, shown_w, shown_h, width, height)
     settled(browser, lambda: browser.find_element("id", "sample").click())
     image, z, _ = canvas(browser, shape=(h, w))
-    want = np.clip(decode(faces["weights"], str(tmp_path_factory.getbasetemp()), z), 0, 1)  # a Gaussian mean
+    want = np.clip(decode(exported_weights, faces["weights"], z), 0, 1)  # a Gaussian mean
     assert np.abs(image - want).max() <= TOLERANCE + 1e-6, np.abs(image - want).max()
     metrics = browser.find_element("id", "metrics").text
     assert "bits/dim" not in metrics and "-ELBO" not in metrics, metrics  # a density: ELBO and NLL, no bits
@@ -114,7 +114,7 @@ def test_non_square_faces_keep_their_aspect_ratio(browser, explorers, tmp_path, 
 
 
 # ------------------------------------------------------- an auto-encoder
-def test_an_auto_encoder_cannot_sample_but_its_sliders_decode(browser, explorers, tmp_path, tmp_path_factory):
+def test_an_auto_encoder_cannot_sample_but_its_sliders_decode(browser, explorers, tmp_path, exported_weights):
     ae = explorers("ae")
     open_page(browser, ae)
     assert not browser.find_element("id", "sample").is_enabled()
@@ -125,14 +125,14 @@ def test_an_auto_encoder_cannot_sample_but_its_sliders_decode(browser, explorers
     settled(browser, lambda: browser.execute_script(move, slider))
     image, z, _ = canvas(browser, shape=shape)
     assert abs(z[int(slider.get_attribute("data-dim"))] - 1.5) < 1e-6
-    want = np.clip(decode(ae["weights"], str(tmp_path_factory.getbasetemp()), z), 0, 1)
+    want = np.clip(decode(exported_weights, ae["weights"], z), 0, 1)
     assert np.abs(image - want).max() <= TOLERANCE + 1e-6, np.abs(image - want).max()
     assert "KL" not in browser.find_element("id", "metrics").text
     shot(browser, tmp_path, "olivetti_ae.png" if "olivetti" in ae["weights"] else "ae.png")
 
 
 # ------------------------------------------- cvae (last: it may still be training before)
-def test_the_label_selector_changes_the_digit_class(browser, explorers, tmp_path_factory):
+def test_the_label_selector_changes_the_digit_class(browser, explorers, exported_weights):
     from selenium.webdriver.support.select import Select
 
     cvae = explorers("cvae")
@@ -147,7 +147,7 @@ def test_the_label_selector_changes_the_digit_class(browser, explorers, tmp_path
         assert label == str(k) and not np.any(z)
         images[k] = image
     images = [images[k] for k in range(10)]
-    want = decode(cvae["weights"], str(tmp_path_factory.getbasetemp()), np.zeros(model_config(cvae["weights"])["latent_dim"]), 3)
+    want = decode(exported_weights, cvae["weights"], np.zeros(model_config(cvae["weights"])["latent_dim"]), 3)
     assert np.abs(images[3] - want).max() <= TOLERANCE + 1e-6
     diffs = [np.abs(images[k] - images[k - 1]).mean() for k in range(1, 10)]
     assert min(diffs) > 0.02, diffs

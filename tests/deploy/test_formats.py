@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import cli_error
+from tests.helpers import cli_error
 
 from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, runtime
 from tfvae.deploy import formats
@@ -151,14 +151,12 @@ def exported(tmp_path_factory, digits):
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory, digits, exported):
-    """``tfvae export --load_weight_dir better_weight --formats all`` and the two quantized LiteRT exports."""
+def shipped(tmp_path_factory, digits, exported, shipped_export):
+    """``tfvae export --load_weight_dir better_weight --formats all`` (the session's) and two quantized LiteRT exports."""
     root = tmp_path_factory.mktemp("shipped")
+    (root / "all").symlink_to(shipped_export["dir"], target_is_directory=True)
     # the README's command, as a user runs it: ten lines of what was written, nothing on stderr
-    r = subprocess.run([sys.executable, "-m", "tfvae", "export", "--load_weight_dir", "better_weight", "--formats",
-                        "all", "--export_dir", str(root / "all")], cwd=root, capture_output=True, text=True,
-                       timeout=600, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
-                           os.path.abspath(__file__)))))
+    r = shipped_export["run"]
     assert r.returncode == 0 and r.stderr == "", r.stderr[-3000:]
     assert len(r.stdout.splitlines()) == 10 and "decoder.tflite" in r.stdout and "encoder.onnx" in r.stdout
     for q in QUANTIZED_RMSE:

@@ -1,6 +1,7 @@
 """Pictures: per-epoch images, end-of-run gif and curves, tfvae viz, tfvae sweep."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -8,37 +9,34 @@ from PIL import Image
 
 from tfvae import cli, latent
 
-from conftest import SHARED
-
-SMALL = ["--train_examples", "600", "--val_examples", "100", "--latent_dim", "4", "--hidden", "64"]
+from tests.helpers import SWEEP_FLAGS, TINY_TRAIN
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, tfds_dir):
-    run = tmp_path_factory.mktemp("pics") / "run"
-    assert cli.main(["train", "--epoch", "2", "--run_dir", str(run), "--dataset", "mnist"] + SMALL) == 0
-    return run
+def trained_run(small_run):
+    """The session's four-epoch run with pictures (helpers.SMALL_TRAIN)."""
+    return small_run.path
 
 
 def test_run_images_gif_and_curves(trained_run):
     images = trained_run / "images"
-    for e in (1, 2):
+    epochs = len(json.loads((trained_run / "history.json").read_text()))
+    for e in range(1, epochs + 1):
         for kind in ("recon", "samples"):
             im = Image.open(images / f"{kind}_epoch_{e:03d}.png")
             a = np.asarray(im)
             assert a.std() > 10  # not blank
-    # the same fixed noise every epoch: the two sample grids have the same layout and differ in content
+    # the same fixed noise every epoch: the sample grids have the same layout and differ in content
     gif = Image.open(images / "samples.gif")
-    assert gif.n_frames == 2
+    assert gif.n_frames == epochs == 4
     for name in ("elbo_curve.png", "loss_curves.png"):
         a = np.asarray(Image.open(images / name).convert("L"))
         assert a.shape[0] > 200 and a.std() > 5
 
 
-def test_no_images(tmp_path, tfds_dir):
-    run = tmp_path / "run"
-    assert cli.main(["train", "--epoch", "1", "--run_dir", str(run), "--no_images"] + SMALL) == 0
-    assert not (run / "images").exists()
+def test_no_images(tiny_run):
+    assert "--no_images" in TINY_TRAIN and (tiny_run.path / "history.json").is_file()
+    assert not (tiny_run.path / "images").exists()
 
 
 def test_viz_command(trained_run, tmp_path):
@@ -60,12 +58,9 @@ def test_manifold_uses_most_active_dims():
     assert pts.shape == (100, 2)
 
 
-def test_sweep_freyface_is_resumable(tmp_path, capsys):
-    out = tmp_path / "sweep"
-    args = ["sweep", "--dataset", "freyface", "--data_dir", f"{SHARED}/data/freyface", "--likelihood", "gaussian",
-            "--latent_dims", "2,3", "--epoch", "1", "--out", str(out), "--iwae_samples", "10", "--hidden", "32",
-            "--train_examples", "300", "--eval_examples", "50"]
-    assert cli.main(args) == 0
+def test_sweep_freyface_is_resumable(swept, capsys):
+    out = swept[0]  # tfvae sweep SWEEP_FLAGS --out OUT, run once for the session
+    args = ["sweep", *SWEEP_FLAGS, "--out", str(out)]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["latent_dim"] for r in rows] == ["2", "3"]
     for r in rows:

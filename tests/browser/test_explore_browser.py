@@ -3,8 +3,8 @@ the latency probe, ``--serving_url`` and Ctrl-C.
 
 One browser and one ``tfvae explore --no_browser --port 0`` subprocess serve the whole module; each page's pixels
 are checked against the SavedModel's own decode of the z the page reports. The other kinds of model (a cvae,
-2-D latents, non-square Gaussian faces, an auto-encoder) are in tests/test_explore_browser_models.py; the shared
-helpers in tests/explore_browser_util.py.
+2-D latents, non-square Gaussian faces, an auto-encoder) are in tests/browser/test_explore_browser_models.py; the shared
+helpers in tests/helpers/browser.py.
 """
 
 import threading
@@ -15,8 +15,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from explore_browser_util import browser  # noqa: F401  (the module-scoped browser fixture)
-from explore_browser_util import (BENCH, TOLERANCE, bundled, canvas, decode, open_page, savedmodel,
+from tfvae.explorer import headless
+from tests.helpers.browser import (TOLERANCE, bundled, canvas, decode, open_page, savedmodel,
                                   serve, settled, shot)
 
 
@@ -26,11 +26,11 @@ def explorers(browser):
     servers = {"better": serve("better_weight")}
     yield servers
     for s in servers.values():
-        BENCH.stop_explorer(s["proc"])
+        headless.stop_explorer(s["proc"])
 
 
 # ----------------------------------------------------------- better_weight
-def test_a_slider_redraws_what_the_savedmodel_decodes(browser, explorers, tmp_path_factory):
+def test_a_slider_redraws_what_the_savedmodel_decodes(browser, explorers, exported_weights):
     from selenium.webdriver.common.action_chains import ActionChains
 
     better = explorers["better"]
@@ -48,22 +48,22 @@ def test_a_slider_redraws_what_the_savedmodel_decodes(browser, explorers, tmp_pa
     for s in sliders:  # the z drawn is the sliders' z
         assert abs(z[int(s.get_attribute("data-dim"))] - float(s.get_attribute("value"))) <= 0.005 + 1e-5
     assert np.abs(image - before).mean() > 0.005, "the slider did not change the image"
-    want = decode(better["weights"], str(tmp_path_factory.getbasetemp()), z)
+    want = decode(exported_weights, better["weights"], z)
     assert np.abs(image - want).max() <= TOLERANCE + 1e-6, np.abs(image - want).max()
 
 
-def test_sample_draws_a_new_image_from_the_prior(browser, explorers, tmp_path_factory):
+def test_sample_draws_a_new_image_from_the_prior(browser, explorers, exported_weights):
     open_page(browser, explorers["better"])
     before, z_before, _ = canvas(browser)
     settled(browser, lambda: browser.find_element("id", "sample").click())
     image, z, _ = canvas(browser)
     assert len(z) == 128 and np.count_nonzero(z) == 128 and 0.5 < np.std(z) < 1.6
     assert np.abs(image - before).mean() > 0.01
-    want = decode(explorers["better"]["weights"], str(tmp_path_factory.getbasetemp()), z)
+    want = decode(exported_weights, explorers["better"]["weights"], z)
     assert np.abs(image - want).max() <= TOLERANCE + 1e-6
 
 
-def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, explorers, tmp_path, tmp_path_factory):
+def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, explorers, tmp_path, exported_weights):
     better = explorers["better"]
     open_page(browser, better)
     digit = bundled()[7, 0]
@@ -72,7 +72,7 @@ def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, ex
     shown, _, _ = canvas(browser, "#input")
     _, z, _ = canvas(browser)
     assert np.abs(shown - digit).max() < 1e-6 and z == z_recon
-    want = savedmodel(better["weights"], "encoder", str(tmp_path_factory.getbasetemp()))(
+    want = savedmodel(exported_weights, better["weights"], "encoder")(
         images=digit[None, :, :, None])["z_mean"][0]
     np.testing.assert_allclose(z, want, atol=1e-4)
     assert recon.mean() > 0.05 and np.corrcoef(recon.ravel(), digit.ravel())[0, 1] > 0.8
@@ -89,7 +89,7 @@ def test_an_encoded_test_digit_is_reconstructed_and_sets_the_sliders(browser, ex
     shot(browser, tmp_path, "better_weight.png")
 
 
-def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path, tmp_path_factory):
+def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path, exported_weights):
     from PIL import Image
 
     better = explorers["better"]
@@ -101,7 +101,7 @@ def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path,
     shown, _, _ = canvas(browser, "#input")
     assert np.abs(shown - digit).mean() < 0.05, np.abs(shown - digit).mean()  # back to 28x28, light on dark
     recon, z, _ = canvas(browser, "#recon")
-    want = savedmodel(better["weights"], "encoder", str(tmp_path_factory.getbasetemp()))(
+    want = savedmodel(exported_weights, better["weights"], "encoder")(
         images=shown[None, :, :, None])["z_mean"][0]
     np.testing.assert_allclose(z, want, atol=1e-3)
     assert np.corrcoef(recon.ravel(), digit.ravel())[0, 1] > 0.8
@@ -109,7 +109,7 @@ def test_an_upload_is_resized_inverted_and_encoded(browser, explorers, tmp_path,
 
 def test_the_latency_probe_the_benchmark_uses(browser, explorers):
     open_page(browser, explorers["better"])
-    latencies = BENCH.measure(browser, moves=5)  # bench/explore_latency.py reports the figures; no timing here
+    latencies = headless.measure(browser, moves=5)  # bench/explore_latency.py reports the figures; no timing here
     assert len(latencies) == 5 and all(v > 0 for v in latencies)
 
 
@@ -164,7 +164,7 @@ def test_the_page_talks_to_a_serving_url_across_origins(browser, explorers):
         assert canvas(browser)[1] != z_before
         assert "TF Serving at " + proxy.url in browser.find_element("id", "status").text
     finally:
-        rc, _, err = BENCH.stop_explorer(page["proc"])
+        rc, _, err = headless.stop_explorer(page["proc"])
         proxy.close()
     assert rc == 0 and "Traceback" not in err
 
@@ -172,7 +172,7 @@ def test_the_page_talks_to_a_serving_url_across_origins(browser, explorers):
 def test_ctrl_c_stops_the_server_and_the_page_says_it_is_gone(browser, explorers):
     better = explorers["better"]
     open_page(browser, better)
-    rc, out, err = BENCH.stop_explorer(better["proc"])
+    rc, out, err = headless.stop_explorer(better["proc"])
     assert rc == 0 and out.strip() == "tfvae: explorer stopped" and err == "", (rc, out, err)  # a quiet terminal
     deadline = time.time() + 15
     status = browser.find_element("id", "status")

@@ -7,7 +7,7 @@ import tensorflow as tf
 from tfvae import data
 from tfvae.errors import TfvaeError
 
-from conftest import write_idx
+from tests.helpers import write_idx
 
 
 def test_idx_reader_good_gz_and_raw(tmp_path):

@@ -1,10 +1,10 @@
 """``tfvae export`` (SavedModels for TF Serving) and the serving clients.
 
 No TF Serving binary can be installed here, so the clients are tested against
-loopback servers written below: a REST server speaking TF Serving's documented
-JSON predict/metadata protocol and a gRPC ``PredictionService``, both running
-the exported SavedModels. They bind 127.0.0.1 on an ephemeral port and are shut
-down at the end of the module.
+loopback servers (tests/helpers/serving.py): a REST server speaking TF Serving's
+documented JSON predict/metadata protocol and a gRPC ``PredictionService``, both
+running the exported SavedModels. They bind 127.0.0.1 on an ephemeral port and
+are shut down at the end of the module.
 """
 
 import json
@@ -13,15 +13,13 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
-from concurrent import futures
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import cli_error
+from tests.helpers import cli_error
+from tests.helpers import serving as loopback
 
 from tfvae import checkpoints, cli, data, export, models, serving
 from tfvae.errors import TfvaeError
@@ -29,13 +27,6 @@ from tfvae.errors import TfvaeError
 ARCH = {"latent_dim": 8, "hidden": [64, 32]}
 LATENT, SHAPE = 8, (28, 28, 1)
 TOL = 1e-5
-
-
-def _checkpoint(directory, model_config):
-    model = models.build_model(model_config)
-    checkpoints.save(str(directory), model, {"model": model.config.to_dict(),
-                                             "data": {"dataset": "mnist", "binarize": "dynamic"}}, {"epoch": 1})
-    return model
 
 
 def _signature(path):
@@ -46,7 +37,7 @@ def _signature(path):
 def exported(tmp_path_factory):
     """A small checkpoint exported once with ``tfvae export`` (version 1)."""
     root = tmp_path_factory.mktemp("export")
-    model = _checkpoint(root / "ckpt", ARCH)
+    model = loopback.save_checkpoint(root / "ckpt", ARCH)
     assert cli.main(["export", "--load_weight_dir", str(root / "ckpt"), "--export_dir", str(root / "serving")]) == 0
     return {"root": root, "ckpt": root / "ckpt", "dir": root / "serving", "model": model}
 
@@ -274,165 +265,17 @@ def test_conditional_conv_model_gets_a_label_input(tmp_path):
     z, label = tf.random.normal([4, LATENT]), tf.constant([0, 1, 2, 1], tf.int64)
     want = model.decode(z, label).numpy()
     np.testing.assert_allclose(dec(z=z, label=label)["images"], want, atol=TOL)
-    served = _Servable(str(tmp_path / "e" / "decoder" / "1"))  # TF Serving's loader: BN statistics restored
+    served = loopback.Servable(str(tmp_path / "e" / "decoder" / "1"))  # TF Serving's loader: BN statistics restored
     np.testing.assert_allclose(served({"z": z.numpy(), "label": label.numpy()})["images"], want, atol=TOL)
     served.session.close()
     doc = (tmp_path / "e" / "SERVING.md").read_text()
     assert '"label": 0' in doc and "`label` int64" in doc
 
 
-# ------------------------------------------------------ loopback servers
-class _Servable:
-    """A SavedModel run the way TF Serving runs it.
-
-    Loaded with the session-based loader (restore op + signature tensor names,
-    as TF Serving's C++ ``LoadSavedModel``), not ``tf.saved_model.load``, so
-    the loopback servers also check that the export restores there.
-    """
-
-    def __init__(self, path):
-        from tensorflow_serving.apis import get_model_metadata_pb2
-
-        self.graph = tf.Graph()
-        self.session = tf.compat.v1.Session(graph=self.graph)
-        with self.graph.as_default():
-            meta = tf.compat.v1.saved_model.loader.load(self.session, ["serve"], path)
-        self.signature_def_map = get_model_metadata_pb2.SignatureDefMap()
-        for k, v in meta.signature_def.items():
-            self.signature_def_map.signature_def[k].CopyFrom(v)
-        sig = meta.signature_def[export.SIGNATURE]
-        self.inputs = {k: (v.name, tf.dtypes.as_dtype(v.dtype).as_numpy_dtype) for k, v in sig.inputs.items()}
-        self.outputs = {k: v.name for k, v in sig.outputs.items()}
-
-    def __call__(self, inputs):
-        """Runs the signature on ``{input: array-like}`` cast to its dtypes; ``{output: np.ndarray}``."""
-        if set(inputs) != set(self.inputs):
-            raise ValueError(f"inputs {sorted(inputs)} do not match the signature's {sorted(self.inputs)}")
-        feed = {self.inputs[k][0]: np.asarray(v, dtype=self.inputs[k][1]) for k, v in inputs.items()}
-        return self.session.run(self.outputs, feed_dict=feed)
-
-
-def _load_servables(export_dir):
-    """{model name: _Servable} of the latest versions."""
-    version = str(export.existing_versions(export_dir)[-1])
-    return {name: _Servable(os.path.join(export_dir, name, version)) for name in export.MODEL_NAMES}
-
-
-class _RestHandler(BaseHTTPRequestHandler):
-    """TF Serving's REST API: predict (row and columnar) and metadata."""
-
-    servables = {}
-    PATH = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?(:predict|/metadata)$")
-
-    def log_message(self, *a):
-        pass
-
-    def _answer(self, code, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _servable(self, kind):
-        from google.protobuf import json_format
-
-        m = self.PATH.match(self.path)
-        if not m or m.group(3) != kind:
-            return self._answer(404, {"error": f"Malformed request: {self.command} {self.path}"})
-        if m.group(1) not in self.servables:
-            return self._answer(404, {"error": f"Servable not found for request: Latest({m.group(1)})"})
-        servable = self.servables[m.group(1)]
-        return m.group(1), servable, json_format.MessageToDict(servable.signature_def_map,
-                                                               preserving_proto_field_name=True,
-                                                               always_print_fields_with_no_presence=True)
-
-    def do_GET(self):
-        found = self._servable("/metadata")
-        if found:
-            name, _, sig_json = found
-            self._answer(200, {"model_spec": {"name": name, "signature_name": "", "version": "1"},
-                               "metadata": {"signature_def": sig_json}})
-
-    def do_POST(self):
-        found = self._servable(":predict")
-        if not found:
-            return
-        _, fn, _ = found
-        try:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            names = sorted(fn.inputs)
-            if "instances" in body:
-                rows = body["instances"]
-                if rows and isinstance(rows[0], dict):
-                    inputs = {k: [r[k] for r in rows] for k in rows[0]}
-                elif len(names) == 1:
-                    inputs = {names[0]: rows}
-                else:
-                    raise ValueError("instances must be objects when the signature has several inputs")
-                out = fn(inputs)
-                n = len(next(iter(out.values())))
-                preds = [{k: v[i].tolist() for k, v in out.items()} for i in range(n)]
-                self._answer(200, {"predictions": [p.popitem()[1] for p in preds] if len(out) == 1 else preds})
-            elif "inputs" in body:
-                cols = body["inputs"] if isinstance(body["inputs"], dict) else {names[0]: body["inputs"]}
-                out = {k: v.tolist() for k, v in fn(cols).items()}
-                self._answer(200, {"outputs": next(iter(out.values())) if len(out) == 1 else out})
-            else:
-                raise ValueError("Missing 'inputs' or 'instances' key")
-        except (ValueError, TypeError, KeyError, tf.errors.OpError) as e:
-            self._answer(400, {"error": str(getattr(e, "message", e)).strip()})
-
-
-def _grpc_server(servables):
-    import grpc
-    from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc
-
-    class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-        def Predict(self, request, context):
-            if request.model_spec.name not in servables:
-                context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found: {request.model_spec.name}")
-            try:
-                out = servables[request.model_spec.name]({k: tf.make_ndarray(v) for k, v in request.inputs.items()})
-            except (ValueError, TypeError, tf.errors.OpError) as e:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(getattr(e, "message", e)))
-            response = predict_pb2.PredictResponse()
-            response.model_spec.CopyFrom(request.model_spec)
-            for k, v in out.items():
-                response.outputs[k].CopyFrom(tf.make_tensor_proto(v))
-            return response
-
-        def GetModelMetadata(self, request, context):
-            response = get_model_metadata_pb2.GetModelMetadataResponse()
-            response.model_spec.CopyFrom(request.model_spec)
-            response.metadata["signature_def"].Pack(servables[request.model_spec.name].signature_def_map)
-            return response
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Servicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    return server, port
-
-
 @pytest.fixture(scope="module")
 def servers(exported):
-    servables = _load_servables(str(exported["dir"]))
-    handler = type("Handler", (_RestHandler,), {"servables": servables, "timeout": 30})
-    rest = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=rest.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    grpc_server, grpc_port = _grpc_server(servables)
-    try:
-        yield {"url": f"http://127.0.0.1:{rest.server_address[1]}", "grpc": f"127.0.0.1:{grpc_port}"}
-    finally:
-        rest.shutdown()
-        rest.server_close()
-        thread.join(timeout=10)
-        grpc_server.stop(0).wait(10)
-        for servable in servables.values():
-            servable.session.close()
+    with loopback.serve(exported["dir"]) as urls:
+        yield urls
 
 
 # ------------------------------------------------------------ clients
@@ -513,12 +356,11 @@ np.savez(sys.argv[3], rec=rec, samples=s)
 """
 
 
-def test_shipped_weights_export_reconstructs_real_digits(tmp_path, tfds_dir, capsys):
-    """The done-when check: export better_weight, run it where tfvae cannot be imported, and
-    decode the encoder means of real test digits: exact against Keras, and a close reconstruction."""
+def test_shipped_weights_export_reconstructs_real_digits(shipped_export, tmp_path, tfds_dir):
+    """The done-when check: export better_weight (the session's ``tfvae export``), run it where tfvae cannot be
+    imported, and decode the encoder means of real test digits: exact against Keras, and a close reconstruction."""
     from tfvae import evaluate
 
-    assert cli.main(["export", "--load_weight_dir", "better_weight", "--export_dir", str(tmp_path / "srv")]) == 0
     model, config, _, _ = checkpoints.load_model("better_weight")
     dc = data.DataConfig.from_dict(config["data"])
     x, _ = evaluate.load_eval_images(dc, "test", 200)
@@ -526,7 +368,7 @@ def test_shipped_weights_export_reconstructs_real_digits(tmp_path, tfds_dir, cap
     np.savez(tmp_path / "in.npz", x=x, z=z)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(tmp_path / "nowhere"), TF_CPP_MIN_LOG_LEVEL="2")
-    r = subprocess.run([sys.executable, "-c", SHIPPED_CLEAN, str(tmp_path / "srv"), str(tmp_path / "in.npz"),
+    r = subprocess.run([sys.executable, "-c", SHIPPED_CLEAN, str(shipped_export["dir"]), str(tmp_path / "in.npz"),
                         str(tmp_path / "out.npz")], cwd=tmp_path, env=env, capture_output=True, text=True,
                        timeout=180)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tfvae import checkpoints, cli, models
 
-from conftest import SHARED, write_idx
+from tests.helpers import NO_XLA, SHARED, SWEEP_FLAGS, TINY_TRAIN, copy_run, write_idx
 
 
 def _idx_copy(tmp_path):
@@ -254,16 +254,13 @@ def test_corrupt_config_json_of_weights(how, command, tmp_path, capsys):
 
 
 def _train_argv(run, epochs):
-    return ["train", "--dataset", "mnist", "--train_examples", "200", "--val_examples", "100", "--latent_dim", "2",
-            "--hidden", "8", "--epoch", str(epochs), "--no_images", "--run_dir", str(run)]
+    return ["train", *TINY_TRAIN, *NO_XLA, "--epoch", str(epochs), "--run_dir", str(run)]
 
 
 @pytest.fixture
-def trained_run(tmp_path, tfds_dir, capsys):
-    run = tmp_path / "run"
-    assert cli.main(_train_argv(run, 1)) == 0
-    capsys.readouterr()
-    return run
+def trained_run(tiny_run, tmp_path):
+    """A copy of the session's two-epoch tiny run."""
+    return copy_run(tiny_run.path, tmp_path / "run")
 
 
 @pytest.mark.parametrize("name, how", [("config.json", "garbage"), ("config.json", "list"),
@@ -273,7 +270,7 @@ def test_corrupt_json_of_a_run_on_resume(name, how, trained_run, capsys):
     run = trained_run
     before = _corrupt(run / name, how)
     snapshot = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
-    assert cli.main(_train_argv(run, 2)) == 2  # resume to epoch 2
+    assert cli.main(_train_argv(run, 3)) == 2  # resume to epoch 3
     _one_line_error(capsys, name)
     assert (run / name).read_bytes() == before
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == snapshot  # nothing overwritten
@@ -286,9 +283,8 @@ def test_corrupt_run_config_with_overwrite_replaces_the_run(trained_run, capsys)
     checkpoints.io.read_json(str(run / "config.json"), expect=dict)
 
 
-def test_corrupt_state_json_falls_back_to_the_previous_checkpoint(tmp_path, tfds_dir, capsys):
-    run = tmp_path / "run"
-    assert cli.main(_train_argv(run, 2)) == 0
+def test_corrupt_state_json_falls_back_to_the_previous_checkpoint(trained_run, capsys):
+    run = trained_run
     _corrupt(run / "checkpoints" / "epoch-0002" / "state.json", "garbage")
     capsys.readouterr()
     assert cli.main(_train_argv(run, 3)) == 0
@@ -296,11 +292,9 @@ def test_corrupt_state_json_falls_back_to_the_previous_checkpoint(tmp_path, tfds
     assert "epoch-0002 is unreadable" in out and "resuming" in out and "after epoch 1" in out
 
 
-def test_corrupt_sweep_metrics(tmp_path, tfds_dir, capsys):
-    out = tmp_path / "sweep"
-    argv = ["sweep", "--out", str(out), "--latent_dims", "2", "--epoch", "1", "--train_examples", "200",
-            "--val_examples", "100", "--eval_examples", "20", "--iwae_samples", "2", "--hidden", "8"]
-    assert cli.main(argv) == 0
+def test_corrupt_sweep_metrics(swept, tmp_path, capsys):
+    out = copy_run(swept[0], tmp_path / "sweep")  # a copy of the session's sweep (SWEEP_FLAGS)
+    argv = ["sweep", *SWEEP_FLAGS, "--out", str(out)]
     metrics = out / "vae-z2-beta1" / "sweep_metrics.json"
     before = _corrupt(metrics, "garbage")
     capsys.readouterr()
