@@ -101,8 +101,8 @@ def test_metadata_and_status_read_by_the_serving_clients(served, tmp_path, capsy
 
     status, meta, _ = _http(served["url"] + "/v1/models/decoder/metadata")
     assert status == 200 and meta["model_spec"] == {"name": "decoder", "signature_name": "", "version": "1"}
-    client = client.RestClient(served["url"], "decoder")
-    assert client.latent_dim_of(client.inputs(), "decoder") == 128
+    rest_client = client.RestClient(served["url"], "decoder")
+    assert client.latent_dim_of(rest_client.inputs(), "decoder") == 128
     assert client.RestClient(served["url"], "encoder").inputs()["images"]["shape"] == [-1, 28, 28, 1]
     status, state, _ = _http(served["url"] + "/v1/models/encoder")
     assert state["model_version_status"][0]["state"] == "AVAILABLE"
