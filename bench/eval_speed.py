@@ -1,6 +1,6 @@
 """Speed of ``tfvae eval``'s importance-weighted NLL on this CPU.
 
-Times ``evaluate.evaluate`` (the code ``tfvae eval`` runs) with K importance
+Times ``estimator.evaluate`` (the code ``tfvae eval`` runs) with K importance
 samples on the first N MNIST test images and extrapolates to the full 10 000:
 
     python bench/eval_speed.py [--load_weight_dir better_weight] [--num 300] [--iwae_samples 5000]
@@ -16,7 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault(  # the shared data beside the checkout, as in the tests
     "TFDS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tensorflow_datasets"))
 
-from tfvae import checkpoints, data, evaluate  # noqa: E402
+from tfvae import checkpoints, data
+from tfvae.evaluation import estimator  # noqa: E402
 
 
 def main():
@@ -28,9 +29,9 @@ def main():
     args = ap.parse_args()
     model, config, ckpt, _ = checkpoints.load_model(args.load_weight_dir)
     dc = data.DataConfig.from_dict(config["data"])
-    images, labels = evaluate.load_eval_images(dc, "test", args.num)
-    evaluate.evaluate(model, images[:4], iwae_samples=args.iwae_samples, batch=args.batch, verbose=0)  # trace
-    m = evaluate.evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, verbose=0, labels=labels)
+    images, labels = data.load_eval_images(dc, "test", args.num)
+    estimator.evaluate(model, images[:4], iwae_samples=args.iwae_samples, batch=args.batch, verbose=0)  # trace
+    m = estimator.evaluate(model, images, iwae_samples=args.iwae_samples, batch=args.batch, verbose=0, labels=labels)
     per_image = m["seconds"] / len(images)
     decoder_flop = 2 * sum(int(v.shape[0]) * int(v.shape[1]) for v in model.decoder.trainable_variables
                            if len(v.shape) == 2)

@@ -23,7 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from tfvae import checkpoints, data, evaluate, export, runtime  # noqa: E402
+from tfvae import checkpoints, data
+from tfvae.deploy import export
+from tfvae.deploy import runtime  # noqa: E402
 from tfvae.deploy import formats  # noqa: E402
 
 
@@ -38,7 +40,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     model, config, ckpt, _ = checkpoints.load_model(args.load_weight_dir)
-    x, y = evaluate.load_eval_images(data.DataConfig.from_dict(config["data"]), "test", args.num_examples)
+    x, y = data.load_eval_images(data.DataConfig.from_dict(config["data"]), "test", args.num_examples)
     labels = {"label": y.astype(np.int64)} if model.config.conditional else {}
     z_mean = np.concatenate([model.encode(x[i:i + 1000], y[i:i + 1000] if labels else None)[0].numpy()
                              for i in range(0, len(x), 1000)])

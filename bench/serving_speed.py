@@ -29,7 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from tfvae import argtypes, checkpoints, export, models, runtime  # noqa: E402
+from tfvae import checkpoints, models
+from tfvae.cli import argtypes
+from tfvae.deploy import export
+from tfvae.deploy import runtime  # noqa: E402
 from tfvae.deploy import formats  # noqa: E402
 from tfvae.errors import TfvaeError  # noqa: E402
 

@@ -9,8 +9,8 @@ A checkpoint is a self-contained directory::
 
 A run directory keeps ``checkpoints/epoch-NNNN`` (the two newest) and
 ``checkpoints/best``. ``--load_weight_dir`` accepts a checkpoint directory,
-a run directory (its best checkpoint) or a weights name (``tfvae.zoo``
-documents the lookup order).
+a run directory (its best checkpoint) or the name of a shipped set
+(``installed_root``; the lookup order is ``resolve``'s).
 """
 
 import glob
@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from tfvae import io, zoo
+from tfvae import io
 from tfvae.models import kinds
 from tfvae.errors import TfvaeError
 
@@ -27,6 +27,58 @@ WEIGHTS_FILE = "model.weights.h5"
 KEEP_LATEST = 2
 
 
+# ------------------------------------------------------------ shipped weights
+# ``weights/`` sits at the top of the repository and is installed with the package as ``tfvae/weights/``
+# (setup.cfg maps it), so a name such as ``better_weight`` resolves after ``pip install`` from any directory.
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))  # tfvae/
+
+
+def installed_root():
+    """The shipped weights: ``tfvae/weights`` of an installed package, else the checkout's ``weights/``.
+
+    Returns None when neither exists.
+    """
+    installed = os.path.join(PACKAGE_DIR, "weights")
+    if os.path.isdir(installed):
+        return installed
+    checkout = os.path.dirname(PACKAGE_DIR)
+    if os.path.isfile(os.path.join(checkout, "setup.cfg")) and os.path.isdir(os.path.join(checkout, "weights")):
+        return os.path.join(checkout, "weights")
+    return None
+
+
+def writable_home(home, what):
+    """Where an output that defaults to a weights directory goes.
+
+    The weights installed inside the package are read-only data: ``tfvae eval``
+    and ``tfvae viz`` of a shipped name write into the current directory
+    instead (``what`` + ``-NAME``), never into site-packages.
+    """
+    shipped = os.path.join(PACKAGE_DIR, "weights")
+    if os.path.commonpath([os.path.realpath(home), os.path.realpath(shipped)]) == os.path.realpath(shipped) \
+            and os.path.isdir(shipped):
+        return os.path.join(os.getcwd(), f"{what}-{os.path.basename(os.path.normpath(home))}")
+    return None
+
+
+def search_roots():
+    """Where names are looked up, in order: ``./weights``, then the installed weights (deduplicated)."""
+    roots = []
+    for root in (os.path.join(os.getcwd(), "weights"), installed_root()):
+        if root and os.path.isdir(root) and os.path.realpath(root) not in [os.path.realpath(r) for r in roots]:
+            roots.append(root)
+    return roots
+
+
+def names():
+    """Names of the installed weights sets (directories holding a config.json), sorted."""
+    root = installed_root()
+    if not root:
+        return []
+    return sorted(d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "config.json")))
+
+
+# --------------------------------------------------------- checkpoints
 def save(directory, model, config, state, optimizer=None):
     """Writes a checkpoint directory atomically (replacing an older one)."""
     with io.atomic_dir(directory) as tmp:
@@ -87,7 +139,7 @@ def _in_run_dir(run_dir):
 def resolve(path_or_name):
     """Finds the checkpoint directory that ``--load_weight_dir`` names.
 
-    Looked up in this order (``tfvae.zoo``): the path itself as a checkpoint
+    Looked up in this order: the path itself as a checkpoint
     directory, the path as a run directory, ``./weights/NAME``, then the
     weights installed with the package.
 
@@ -102,14 +154,14 @@ def resolve(path_or_name):
                          f"{WEIGHTS_FILE} and config.json), a run directory, or a name from 'tfvae weights'")
     candidates = [path_or_name]
     if not os.path.isabs(path_or_name):
-        candidates += [os.path.join(root, path_or_name) for root in zoo.search_roots()]
+        candidates += [os.path.join(root, path_or_name) for root in search_roots()]
     for c in candidates:
         if is_checkpoint(c):
             return c
         found = _in_run_dir(c)
         if found:
             return found
-    shipped = ", ".join(zoo.names()) or "none installed"
+    shipped = ", ".join(names()) or "none installed"
     raise TfvaeError(
         f"--load_weight_dir {path_or_name!r}: no weights found (expected a directory with {WEIGHTS_FILE} and "
         f"config.json, a run directory with checkpoints/, or a shipped name: {shipped}; see 'tfvae weights')"

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from tfvae.config import VAEConfig
+from tfvae.models.config import VAEConfig
 from tfvae.models import kinds
 
 ARCH_VARIANTS = {  # what each architecture is checked with (small, and every likelihood once)

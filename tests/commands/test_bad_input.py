@@ -305,12 +305,10 @@ def test_corrupt_sweep_metrics(swept, tmp_path, capsys):
 
 @pytest.mark.parametrize("name", ["config.json", "metrics.json"])
 def test_corrupt_json_of_shipped_weights(name, tmp_path, monkeypatch, capsys):
-    from tfvae.zoo import lookup as zoo
-
     root = tmp_path / "installed"
-    shutil.copytree(os.path.join(zoo.installed_root(), "better_weight"), root / "better_weight",
+    shutil.copytree(os.path.join(checkpoints.installed_root(), "better_weight"), root / "better_weight",
                     ignore=shutil.ignore_patterns("*.h5"))
-    monkeypatch.setattr(zoo, "installed_root", lambda: str(root))
+    monkeypatch.setattr(checkpoints, "installed_root", lambda: str(root))
     before = _corrupt(root / "better_weight" / name, "garbage")
     assert cli.main(["weights"]) == 2
     _one_line_error(capsys, name)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfvae import cli, latent
+from tfvae import cli
+from tfvae.pictures import latent_maps
 
 from tests.helpers import SWEEP_FLAGS, TINY_TRAIN
 
@@ -53,8 +54,8 @@ def test_manifold_uses_most_active_dims():
     z = np.zeros((100, 5))
     z[:, 3] = np.linspace(-2, 2, 100)
     z[:, 1] = np.linspace(-1, 1, 100)
-    assert latent.most_active_dims(z) == [3, 1]
-    pts = latent.pca2(np.c_[z, np.zeros(100)])
+    assert latent_maps.most_active_dims(z) == [3, 1]
+    pts = latent_maps.pca2(np.c_[z, np.zeros(100)])
     assert pts.shape == (100, 2)
 
 

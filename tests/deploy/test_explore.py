@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from tests.helpers import FREY, NO_XLA, cli_error
-from tfvae import runtime
-from tfvae.explorer import page, rest, server
+from tfvae.deploy import runtime
+from tfvae.deploy import rest_server as rest
+from tfvae.explorer import page, server
 
 
 
@@ -95,17 +96,18 @@ def test_bad_requests_get_tf_servings_error_shape_and_status(served, path, body,
 
 
 def test_metadata_and_status_read_by_the_serving_clients(served, tmp_path, capsys):
-    from tfvae import serving
+    from tfvae.deploy import client
+    from tfvae.pictures import samples
 
     status, meta, _ = _http(served["url"] + "/v1/models/decoder/metadata")
     assert status == 200 and meta["model_spec"] == {"name": "decoder", "signature_name": "", "version": "1"}
-    client = serving.RestClient(served["url"], "decoder")
-    assert serving.latent_dim_of(client.inputs(), "decoder") == 128
-    assert serving.RestClient(served["url"], "encoder").inputs()["images"]["shape"] == [-1, 28, 28, 1]
+    rest_client = client.RestClient(served["url"], "decoder")
+    assert client.latent_dim_of(rest_client.inputs(), "decoder") == 128
+    assert client.RestClient(served["url"], "encoder").inputs()["images"]["shape"] == [-1, 28, 28, 1]
     status, state, _ = _http(served["url"] + "/v1/models/encoder")
     assert state["model_version_status"][0]["state"] == "AVAILABLE"
     # tfvae sample-remote, written for TF Serving, works against the explorer's endpoint
-    images = serving.sample_remote(served["url"], num=4, seed=1, output=str(tmp_path / "s.png"))
+    images = samples.sample_remote(served["url"], num=4, seed=1, output=str(tmp_path / "s.png"))
     assert images.shape == (4, 28, 28, 1) and (tmp_path / "s.png").stat().st_size > 0
 
 

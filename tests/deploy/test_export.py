@@ -21,7 +21,9 @@ import tensorflow as tf
 from tests.helpers import cli_error
 from tests.helpers import serving as loopback
 
-from tfvae import checkpoints, cli, data, export, models, serving
+from tfvae import checkpoints, cli, data, models
+from tfvae.deploy import export
+from tfvae.deploy import client
 from tfvae.errors import TfvaeError
 
 ARCH = {"latent_dim": 8, "hidden": [64, 32]}
@@ -284,7 +286,7 @@ def test_rest_client_row_and_columnar(exported, servers):
     model = exported["model"]
     z = np.random.default_rng(2).standard_normal((3, LATENT)).astype(np.float32)
     want = model.decode(z).numpy()
-    dec = serving.RestClient(servers["url"], "decoder")
+    dec = client.RestClient(servers["url"], "decoder")
     rows = dec.predict_rows([{"z": v.tolist()} for v in z])
     np.testing.assert_allclose(np.asarray(rows, np.float32), want, atol=TOL)
     np.testing.assert_allclose(np.asarray(dec.predict_rows(z.tolist()), np.float32), want, atol=TOL)
@@ -292,25 +294,25 @@ def test_rest_client_row_and_columnar(exported, servers):
     np.testing.assert_allclose(dec.predict({"z": z}, columnar=False), want, atol=TOL)
     x = np.random.default_rng(3).uniform(size=(2,) + SHAPE).astype(np.float32)
     z_mean, z_log_var = (t.numpy() for t in model.encode(x))
-    enc = serving.RestClient(servers["url"].replace("http://", ""), "encoder")
+    enc = client.RestClient(servers["url"].replace("http://", ""), "encoder")
     for columnar in (True, False):
         out = enc.predict({"images": x}, columnar=columnar)
         np.testing.assert_allclose(out["z_mean"], z_mean, atol=TOL)
         np.testing.assert_allclose(out["z_log_var"], z_log_var, atol=TOL)
     assert dec.inputs() == {"z": {"dtype": "DT_FLOAT", "shape": [-1, LATENT]}}
-    assert serving.latent_dim_of(dec.inputs(), "decoder") == LATENT
+    assert client.latent_dim_of(dec.inputs(), "decoder") == LATENT
     assert enc.inputs()["images"]["shape"] == [-1, 28, 28, 1]
 
 
 def test_rest_client_surfaces_the_error_field(servers):
-    dec = serving.RestClient(servers["url"], "decoder")
-    with pytest.raises(serving.ServingError, match=r"HTTP 400: .*[Ss]hape") as e:
+    dec = client.RestClient(servers["url"], "decoder")
+    with pytest.raises(client.ServingError, match=r"HTTP 400: .*[Ss]hape") as e:
         dec.predict_columns({"z": [[0.0] * (LATENT + 1)]})
     assert isinstance(e.value, TfvaeError)
-    with pytest.raises(serving.ServingError, match="HTTP 404: Servable not found"):
-        serving.RestClient(servers["url"], "nosuchmodel").predict_rows([[0.0] * LATENT])
-    with pytest.raises(serving.ServingError, match="cannot reach the model server"):
-        serving.RestClient("http://127.0.0.1:1", "decoder", timeout=5).predict_rows([[0.0] * LATENT])
+    with pytest.raises(client.ServingError, match="HTTP 404: Servable not found"):
+        client.RestClient(servers["url"], "nosuchmodel").predict_rows([[0.0] * LATENT])
+    with pytest.raises(client.ServingError, match="cannot reach the model server"):
+        client.RestClient("http://127.0.0.1:1", "decoder", timeout=5).predict_rows([[0.0] * LATENT])
 
 
 @pytest.mark.parametrize("how", ["rest-row", "rest-columnar", "grpc"])
@@ -360,11 +362,10 @@ np.savez(sys.argv[3], rec=rec, samples=s)
 def test_shipped_weights_export_reconstructs_real_digits(shipped_export, tmp_path, tfds_dir):
     """The done-when check: export better_weight (the session's ``tfvae export``), run it where tfvae cannot be
     imported, and decode the encoder means of real test digits: exact against Keras, and a close reconstruction."""
-    from tfvae import evaluate
 
     model, config, _, _ = checkpoints.load_model("better_weight")
     dc = data.DataConfig.from_dict(config["data"])
-    x, _ = evaluate.load_eval_images(dc, "test", 200)
+    x, _ = data.load_eval_images(dc, "test", 200)
     z = np.random.default_rng(0).standard_normal((8, model.latent_dim)).astype(np.float32)
     np.savez(tmp_path / "in.npz", x=x, z=z)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

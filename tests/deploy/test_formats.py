@@ -17,8 +17,8 @@ import pytest
 
 from tests.helpers import cli_error
 
-from tfvae import checkpoints, cli, configs, convert, evaluate, export, models, runtime
-from tfvae.deploy import formats
+from tfvae import checkpoints, cli, config, data, models
+from tfvae.deploy import convert, export, formats, runtime
 from tfvae.errors import TfvaeError
 
 pytestmark = pytest.mark.slow  # its fixtures export every kind in every format
@@ -121,7 +121,7 @@ def _randomize(model, seed):
 
 @pytest.fixture(scope="module")
 def digits(tfds_dir):
-    images, labels = evaluate.load_eval_images(configs.DataConfig("mnist"), "test", SHIPPED_DIGITS)
+    images, labels = data.load_eval_images(config.DataConfig("mnist"), "test", SHIPPED_DIGITS)
     return images, labels.astype(np.int64)
 
 

@@ -112,7 +112,7 @@ def test_train_eval_generate(case, tmp_path, tfds_dir, digit_folder, capsys):
 def test_resize_upsampling_decoder_has_no_transposed_convs(shape):
     import keras
 
-    from tfvae.configs import VAEConfig
+    from tfvae.models.config import VAEConfig
     from tfvae.models import networks
 
     cfg = VAEConfig(input_shape=shape, arch="conv", upsample="resize", latent_dim=4, hidden=(16,))

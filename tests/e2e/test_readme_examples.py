@@ -13,13 +13,13 @@ SMALLER = [
     ('data.DataConfig("mnist", binarize="dynamic")',
      'data.DataConfig("mnist", binarize="dynamic", train_examples=300, val_examples=100)'),
     ("epochs=5)", "epochs=1)"),
-    ('configs.DataConfig("mnist", binarize="dynamic")',
-     'configs.DataConfig("mnist", binarize="dynamic", train_examples=300, val_examples=100)'),
-    ("configs.TrainConfig(epoch=5)", "configs.TrainConfig(epoch=1, run_dir='run', images=False)"),
+    ('config.DataConfig("mnist", binarize="dynamic")',
+     'config.DataConfig("mnist", binarize="dynamic", train_examples=300, val_examples=100)'),
+    ("config.TrainConfig(epoch=5)", "config.TrainConfig(epoch=1, run_dir='run', images=False)"),
     ("iwae_samples=500)", "iwae_samples=5, num_examples=50)"),
-    ('formats="all"', 'formats=("saved_model",)'),
+    ('formats=("saved_model", "litert", "onnx")', 'formats=("saved_model",)'),
     ("latent_dims=(2, 10),", "latent_dims=(2,), eval_examples=20, iwae_samples=5,"),
-    ('data_dir="../shared/data/freyface")', 'data_dir=FREY), train_config=configs.TrainConfig(epoch=1)'),
+    ('data_dir="../shared/data/freyface")', 'data_dir=FREY), train_config=config.TrainConfig(epoch=1)'),
 ]
 
 

@@ -38,7 +38,8 @@ def main():
     p.add_argument("--n", type=int, default=200)
     args = p.parse_args()
     os.environ.setdefault("TFDS_DATA_DIR", TFDS_DIR)
-    from tfvae import evaluate, zoo
+    from tfvae import zoo
+    from tfvae.evaluation import run as evaluation
 
     out = tempfile.mkdtemp()
     for name in args.sets.split(",") if args.sets else zoo.names():
@@ -51,7 +52,7 @@ def main():
         def run(k, seed):
             start = time.time()
             with contextlib.redirect_stdout(io.StringIO()):
-                m = evaluate.run_eval(name, num_examples=args.n, iwae_samples=k, seed=seed,
+                m = evaluation.run_eval(name, num_examples=args.n, iwae_samples=k, seed=seed,
                                       data_dir=DATA_DIRS.get(full["dataset"]), output=os.path.join(out, "m.json"))
             return m, time.time() - start
 

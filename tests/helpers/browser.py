@@ -90,7 +90,7 @@ def savedmodel(exported_weights, weights, name):
     ``exported_weights``: conftest's session fixture (each weights set exported once for the whole run)."""
     key = (str(exported_weights(weights)), name)
     if key not in _MODELS:
-        from tfvae import runtime
+        from tfvae.deploy import runtime
 
         _MODELS[key] = runtime.load(os.path.join(key[0], name, "1"))["serving_default"]
     return _MODELS[key]

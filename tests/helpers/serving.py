@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import tensorflow as tf
 
-from tfvae import checkpoints, export, models
+from tfvae import checkpoints, models
+from tfvae.deploy import export
 
 
 def save_checkpoint(directory, model_config):

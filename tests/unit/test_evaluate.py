@@ -7,9 +7,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfvae import cli, evaluate, losses, models
+from tfvae import cli, models
+from tfvae.evaluation import estimator
+from tfvae.models import densities
 from tfvae.models import likelihoods
-from tfvae.models import vae as vae_module
 
 
 def _exact_log_px(model, images):
@@ -43,9 +44,9 @@ def test_iwae_moves_from_elbo_to_exact_likelihood(tiny_model):
     base = (rng.random((6, 2, 3, 1)) > 0.5).astype(np.float32)
     images = np.repeat(base, 50, axis=0)  # repeats average out the Monte-Carlo noise
     exact_nll = -_exact_log_px(tiny_model, base).mean()  # the same mean: each repeat has its image's log p(x)
-    r1 = evaluate.evaluate(tiny_model, images, iwae_samples=1, seed=1, verbose=0)
-    r10 = evaluate.evaluate(tiny_model, images, iwae_samples=10, seed=1, verbose=0)
-    r2000 = evaluate.evaluate(tiny_model, images, iwae_samples=2000, seed=1, verbose=0)
+    r1 = estimator.evaluate(tiny_model, images, iwae_samples=1, seed=1, verbose=0)
+    r10 = estimator.evaluate(tiny_model, images, iwae_samples=10, seed=1, verbose=0)
+    r2000 = estimator.evaluate(tiny_model, images, iwae_samples=2000, seed=1, verbose=0)
     # K = 1 is the single-sample ELBO estimate
     assert abs(r1["nll"] - r1["neg_elbo"]) < 0.05 * r1["neg_elbo"]
     assert r1["neg_elbo"] > exact_nll + 0.1, "the test needs a loose bound"
@@ -54,13 +55,13 @@ def test_iwae_moves_from_elbo_to_exact_likelihood(tiny_model):
     assert abs(r2000["nll"] - exact_nll) < 0.05 * abs(r1["nll"] - exact_nll)
     assert r2000["nll"] <= r2000["neg_elbo"]
     # same seed -> same numbers
-    again = evaluate.evaluate(tiny_model, images, iwae_samples=10, seed=1, verbose=0)
+    again = estimator.evaluate(tiny_model, images, iwae_samples=10, seed=1, verbose=0)
     assert again["nll"] == r10["nll"]
 
 
 def test_iwae_is_stable_for_extreme_log_weights(tiny_model):
     images = np.ones((3, 2, 3, 1), np.float32)
-    r = evaluate.evaluate(tiny_model, images, iwae_samples=5000, verbose=0)
+    r = estimator.evaluate(tiny_model, images, iwae_samples=5000, verbose=0)
     assert all(math.isfinite(r[k]) for k in ("nll", "neg_elbo", "bits_per_dim"))
 
 
@@ -74,9 +75,9 @@ def test_active_units_on_a_constructed_encoder():
     bias[:] = 0.3
     model.encoder.set_weights(w[:-2] + [kernel, bias])
     images = np.random.default_rng(0).random((200, 4, 4, 1)).astype(np.float32)
-    r = evaluate.evaluate(model, images, iwae_samples=2, verbose=0)
+    r = estimator.evaluate(model, images, iwae_samples=2, verbose=0)
     assert r["active_units"] == 3
-    assert evaluate.active_units(np.c_[np.zeros(10), np.arange(10.0)]) == 1
+    assert estimator.active_units(np.c_[np.zeros(10), np.arange(10.0)]) == 1
 
 
 def test_rmse_covers_every_image_not_one_batch():
@@ -86,7 +87,7 @@ def test_rmse_covers_every_image_not_one_batch():
     images[-3:] = 1.0  # a last batch unlike the rest
     recon = model(images).numpy()
     expected = np.sqrt(((recon - images) ** 2).reshape(53, -1).mean(1)).mean()
-    r = evaluate.evaluate(model, images, iwae_samples=3, batch=10, verbose=0)
+    r = estimator.evaluate(model, images, iwae_samples=3, batch=10, verbose=0)
     assert r["n_examples"] == 53
     np.testing.assert_allclose(r["rmse"], expected, rtol=1e-5)
 
@@ -160,8 +161,8 @@ def test_vae2_iwae_moves_from_elbo_to_exact_likelihood():
     base = (rng.random((6, 2, 3, 1)) > 0.5).astype(np.float32)
     images = np.repeat(base, 50, axis=0)
     exact_nll = -_exact_log_px_vae2(model, base).mean()  # the quadrature once per distinct image
-    r1 = evaluate.evaluate(model, images, iwae_samples=1, seed=1, verbose=0)
-    r2000 = evaluate.evaluate(model, images, iwae_samples=2000, seed=1, verbose=0)
+    r1 = estimator.evaluate(model, images, iwae_samples=1, seed=1, verbose=0)
+    r2000 = estimator.evaluate(model, images, iwae_samples=2000, seed=1, verbose=0)
     assert abs(r1["nll"] - r1["neg_elbo"]) < 0.05 * r1["neg_elbo"]
     assert r1["neg_elbo"] > exact_nll + 0.1, "the test needs a loose bound"
     assert r1["nll"] > r2000["nll"] >= exact_nll - 0.01
@@ -174,10 +175,10 @@ def test_fused_latent_terms_equal_the_densities():
     mean = tf.constant(rng.normal(size=(3, 6)), tf.float32)
     log_var = tf.constant(rng.uniform(-6, 2, size=(3, 6)), tf.float32)
     eps = tf.constant(rng.normal(size=(3, 50, 6)), tf.float32)
-    z, log_ratio = vae_module.sample_and_log_ratio(mean, log_var, eps)
+    z, log_ratio = densities.sample_and_log_ratio(mean, log_var, eps)
     np.testing.assert_allclose(z.numpy(), (mean[:, None] + tf.exp(0.5 * log_var)[:, None] * eps).numpy(), rtol=1e-5,
                                atol=1e-6)
-    want = losses.log_standard_normal(z) - losses.log_normal(z, mean[:, None], log_var[:, None])
+    want = densities.log_standard_normal(z) - densities.log_normal(z, mean[:, None], log_var[:, None])
     np.testing.assert_allclose(log_ratio.numpy(), want.numpy(), rtol=1e-4, atol=1e-4)
 
 

@@ -19,6 +19,9 @@ from tfvae.deploy import convert, export, formats, plan
 
 PACKAGE = os.path.dirname(os.path.abspath(tfvae.__file__))
 ALLOWED = ("tfvae.deploy", "tfvae.cli")
+# The 0.1 module paths kept as thin aliases (tfvae.configs re-exports what 0.1 defined there), not a path
+# --formats follows.
+ALIASES = ("tfvae.configs", "tfvae.export", "tfvae.convert", "tfvae.runtime", "tfvae.serving", "tfvae.serving_files")
 
 
 def _modules():
@@ -69,7 +72,7 @@ def test_only_deploy_and_cli_read_the_formats():
     assert {"EXPORT_FORMATS", "SIGNATURE", "FORMAT_SUFFIX", "parse_formats", "check_formats"} <= names
     outside = {}
     for module, path in _modules():
-        if not module.startswith(ALLOWED):
+        if not module.startswith(ALLOWED) and module not in ALIASES:
             found = _uses(path, names)
             if found:
                 outside[module] = found

@@ -54,7 +54,7 @@ def test_the_flags_and_the_readme_table_come_from_the_registry():
 
 
 def test_a_kind_of_another_field_or_a_missing_one_is_one_clear_error():
-    from tfvae.config import VAEConfig
+    from tfvae.models.config import VAEConfig
     from tfvae.errors import TfvaeError
 
     with pytest.raises(TfvaeError, match="--latent_dim1 is an option of --model vae2, not of vae"):

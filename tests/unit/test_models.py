@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from tests.helpers import DENSE_KINDS, EVERY_KIND, NO_XLA, TINY_TRAIN
 
-from tfvae import checkpoints, losses, models
+from tfvae import checkpoints, models
+from tfvae.models import densities
 from tfvae.engine import functions, optim
 from tfvae.errors import TfvaeError
 
@@ -25,7 +26,7 @@ def test_train_step_loss_is_rec_plus_beta_kl_averaged():
         terms["loss"].numpy(), terms["reconstruction_loss"].numpy() + 0.5 * terms["kl_loss"].numpy(), rtol=1e-6
     )
     m, lv = model.encode(x)
-    np.testing.assert_allclose(terms["kl_loss"].numpy(), losses.kl_standard_normal(m, lv).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(terms["kl_loss"].numpy(), densities.kl_standard_normal(m, lv).numpy(), rtol=1e-6)
     model.compile(optimizer="adam")
     logs = model.evaluate(x, batch_size=8, verbose=0, return_dict=True)
     assert set(logs) == {"loss", "reconstruction_loss", "kl_loss", "rmse"}
@@ -39,7 +40,7 @@ def test_gradients_flow_through_the_sample():
     with tf.GradientTape() as tape:
         z_mean, z_log_var = model.encode(x)
         z = model.reparameterize(z_mean, z_log_var)
-        rec = tf.reduce_mean(losses.bernoulli_nll(x, model.decode_logits(z)))
+        rec = tf.reduce_mean(densities.bernoulli_nll(x, model.decode_logits(z)))
     grads = tape.gradient(rec, model.encoder.trainable_variables)
     # The reconstruction term alone reaches both halves of the encoder's output
     # layer (mean and log-variance) only through the reparameterised sample.

@@ -14,7 +14,7 @@ the formats ``--formats`` asks for (default ``saved_model``; ``all``)::
     DIR/SERVING.md             how to serve and call them
 
 The LiteRT and ONNX files are converted from the same modules as the
-SavedModels (``tfvae.convert``). Without ``saved_model`` in ``--formats`` no
+SavedModels (``tfvae.deploy.convert``). Without ``saved_model`` in ``--formats`` no
 version is written: the SavedModel the LiteRT converter reads goes to a
 temporary directory. The ``.tflite`` and ``.onnx`` files have no versions: each
 export that asks for their format replaces them (their metadata records the

@@ -40,7 +40,7 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
     Returns:
         the metrics dict written.
     """
-    from tfvae import checkpoints, data, io, zoo
+    from tfvae import checkpoints, data, io
     from tfvae.pictures import grids
     from tfvae.engine import distribute
 
@@ -52,7 +52,7 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
     dc = data.DataConfig.from_dict(config["data"])
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0,
                              dataset=dataset or dc.dataset, data_dir=data_dir or dc.data_dir)
-    output = output or os.path.join(zoo.writable_home(home, "eval") or home, "metrics.json")
+    output = output or os.path.join(checkpoints.writable_home(home, "eval") or home, "metrics.json")
     print(f"tfvae: evaluating {ckpt} on {dc.dataset}/{split}; writing {output}", flush=True)
     images, labels = data.load_eval_images(dc, split, num_examples)
     _check_fits(model, images, labels, dc.dataset)

@@ -10,7 +10,7 @@ predict requests (this server, or ``--serving_url``).
 import os
 
 from tfvae import checkpoints, io
-from tfvae.config import MODEL_DEFAULTS
+from tfvae.models.config import MODEL_DEFAULTS
 from tfvae.models import kinds
 from tfvae.errors import TfvaeError
 from tfvae.evaluation import report

@@ -4,7 +4,7 @@ One page (``tfvae/explorer/static``) at ``http://HOST:PORT/``, the model's
 description at ``/explorer.json`` and, unless the page is pointed at a real TF
 Serving (``--serving_url``), TF Serving's REST API under ``/v1/`` for the
 decoder and encoder exported (``tfvae.export``) into a temporary directory for
-the life of the server (``tfvae.explorer.rest``).
+the life of the server (``tfvae.deploy.rest_server``).
 
 A development server (the standard library's ``ThreadingHTTPServer``): local
 only by default, no authentication, no TLS. It logs no request; Ctrl-C stops

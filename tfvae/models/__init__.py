@@ -2,6 +2,7 @@
 
 * ``model.VAE``: the ``keras.Model`` (``VAE(model="cvae", ...)`` for another kind);
 * ``kinds``: the ``--model`` kinds, one file each, and their registry (TensorFlow-free);
+* ``config.VAEConfig``: the model's config, the kind's own fields in it (TensorFlow-free);
 * ``networks``: the encoders and decoders of each ``--arch`` (``ARCHS``);
 * ``likelihoods``: ``p(x | z)`` of each ``--likelihood`` (``LIKELIHOODS``);
 * ``objectives``: the ELBO and the importance-weighted bound (``OBJECTIVES``);
@@ -21,7 +22,7 @@ import importlib
 # name -> (module, attribute): what ``models.NAME`` gives, imported on first use.
 _LAZY = {
     "VAE": ("tfvae.models.model", "VAE"),
-    "VAEConfig": ("tfvae.config", "VAEConfig"),
+    "VAEConfig": ("tfvae.models.config", "VAEConfig"),
     "ARCHS": ("tfvae.config", "ARCHS"),
     "LIKELIHOODS": ("tfvae.config", "LIKELIHOODS"),
     "OBJECTIVES": ("tfvae.config", "OBJECTIVES"),
@@ -48,7 +49,7 @@ def __getattr__(name):
 
 def build_model(model_config):
     """Builds the model of a ``VAEConfig`` (or its dict form), with every variable created."""
-    from tfvae.config import VAEConfig
+    from tfvae.models.config import VAEConfig
     from tfvae.models.model import VAE
 
     if isinstance(model_config, dict):

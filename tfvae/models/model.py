@@ -14,7 +14,7 @@ beyond putting them together: ``compute_losses`` (training) and
 from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
-from tfvae.config import VAEConfig
+from tfvae.models.config import VAEConfig
 from tfvae.engine.steps import Trainer
 from tfvae.models import densities, kinds, likelihoods, objectives
 

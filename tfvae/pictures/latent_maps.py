@@ -108,10 +108,10 @@ def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=50
     """
     import dataclasses
 
-    from tfvae import checkpoints, data, zoo
+    from tfvae import checkpoints, data
 
     model, config, ckpt, home = checkpoints.load_model(load_weight_dir)
-    out = output_dir or zoo.writable_home(home, "viz") or os.path.join(home, "viz")
+    out = output_dir or checkpoints.writable_home(home, "viz") or os.path.join(home, "viz")
     dc = data.DataConfig.from_dict(config["data"])
     dc = dataclasses.replace(dc, train_examples=0, val_examples=0, validation_holdout=0,
                              data_dir=data_dir or dc.data_dir)

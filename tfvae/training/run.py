@@ -25,7 +25,7 @@ from tfvae._tf import tf  # first: TensorFlow without its start-up notices
 import keras
 
 from tfvae import checkpoints, data, io
-from tfvae.config import VAEConfig
+from tfvae.models.config import VAEConfig
 from tfvae.models import kinds
 from tfvae.engine import distribute
 from tfvae.errors import TfvaeError

@@ -14,7 +14,8 @@ except ImportError:  # Windows: no flock, and so no lock (see DirLock)
     fcntl = None
 
 from tfvae import io
-from tfvae.config import DataConfig, VAEConfig
+from tfvae.config import DataConfig
+from tfvae.models.config import VAEConfig
 from tfvae.errors import TfvaeError
 
 # What must match for a run directory to be resumed (not the epoch count).

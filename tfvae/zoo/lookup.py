@@ -1,4 +1,4 @@
-"""Shipped weights: where they are and what they are (TensorFlow-free).
+"""Shipped weights: what each set is (``tfvae weights``), TensorFlow-free; where they are is ``tfvae.checkpoints``'.
 
 ``weights/`` sits at the top of the repository and is installed with the
 package as ``tfvae/weights/`` (setup.cfg maps it), so a name such as
@@ -16,56 +16,9 @@ package as ``tfvae/weights/`` (setup.cfg maps it), so a name such as
 
 import os
 
-from tfvae import io
+from tfvae import checkpoints, io
+from tfvae.checkpoints import PACKAGE_DIR, installed_root, names, search_roots, writable_home  # noqa: F401
 from tfvae.evaluation import report
-
-PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tfvae/
-
-
-def installed_root():
-    """The shipped weights: ``tfvae/weights`` of an installed package, else the checkout's ``weights/``.
-
-    Returns None when neither exists.
-    """
-    installed = os.path.join(PACKAGE_DIR, "weights")
-    if os.path.isdir(installed):
-        return installed
-    checkout = os.path.dirname(PACKAGE_DIR)
-    if os.path.isfile(os.path.join(checkout, "setup.cfg")) and os.path.isdir(os.path.join(checkout, "weights")):
-        return os.path.join(checkout, "weights")
-    return None
-
-
-def writable_home(home, what):
-    """Where an output that defaults to a weights directory goes.
-
-    The weights installed inside the package are read-only data: ``tfvae eval``
-    and ``tfvae viz`` of a shipped name write into the current directory
-    instead (``what`` + ``-NAME``), never into site-packages.
-    """
-    shipped = os.path.join(PACKAGE_DIR, "weights")
-    if os.path.commonpath([os.path.realpath(home), os.path.realpath(shipped)]) == os.path.realpath(shipped) \
-            and os.path.isdir(shipped):
-        return os.path.join(os.getcwd(), f"{what}-{os.path.basename(os.path.normpath(home))}")
-    return None
-
-
-def search_roots():
-    """Where names are looked up, in order: ``./weights``, then the installed weights (deduplicated)."""
-    roots = []
-    for root in (os.path.join(os.getcwd(), "weights"), installed_root()):
-        if root and os.path.isdir(root) and os.path.realpath(root) not in [os.path.realpath(r) for r in roots]:
-            roots.append(root)
-    return roots
-
-
-def names():
-    """Names of the installed weights sets (directories holding a config.json), sorted."""
-    root = installed_root()
-    if not root:
-        return []
-    return sorted(d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "config.json")))
-
 
 def _first_line(path):
     if not os.path.isfile(path):
@@ -84,7 +37,7 @@ def headline(metrics, likelihood):
 
 def describe(name):
     """One shipped set as a dict: name, path, dataset, model, arch, likelihood, latent_dim, metrics, card."""
-    path = os.path.join(installed_root(), name)
+    path = os.path.join(checkpoints.installed_root(), name)
     config = io.read_json(os.path.join(path, "config.json"), expect=dict, required=("model",),
                           fix="reinstall tfvae (shipped weights are read-only)")
     model, data = config.get("model") or {}, config.get("data") or {}

@@ -20,13 +20,20 @@ import shutil
 import sys
 import time
 
-from tfvae import checkpoints, cli, io
+import subprocess
+
+from tfvae import checkpoints, io
 from tfvae.evaluation import report
 from tfvae.zoo import cards as zoo_cards
 from tfvae.zoo.lookup import installed_root
 from tfvae.zoo.recipes import OLIVETTI, RECIPES, SHARED
 
 os.environ.setdefault("TFDS_DATA_DIR", os.path.join(SHARED, "tensorflow_datasets"))
+
+def tfvae(argv):
+    """Runs ``tfvae ARGV`` as the card quotes it, in a process of its own; returns its exit status."""
+    return subprocess.run([sys.executable, "-m", "tfvae", *argv]).returncode
+
 
 def train_command(name, recipe, run_dir):
     """The ``tfvae train`` argument list of a recipe."""
@@ -62,11 +69,11 @@ def pictures(name, recipe, dest, data_dir):
     """The recipe's PNGs into ``dest``: samples.png from ``tfvae generate``, the rest from ``tfvae viz``/eval."""
     wanted = recipe["pictures"]
     if "samples" in wanted:
-        cli.main(["generate", "--load_weight_dir", dest, "--num", "100", "--nrow", "10", "--seed", "0",
+        tfvae(["generate", "--load_weight_dir", dest, "--num", "100", "--nrow", "10", "--seed", "0",
                   "--output", os.path.join(dest, "samples.png")] + (["--scale", "1"] if recipe.get("data_dir") == OLIVETTI else []))
     viz_dir = dest + ".viz"
     if set(wanted) & {"manifold", "latent_scatter", "class_grid", "interpolation"}:
-        cli.main(["viz", "--load_weight_dir", dest, "--output_dir", viz_dir] + data_dir)
+        tfvae(["viz", "--load_weight_dir", dest, "--output_dir", viz_dir] + data_dir)
         for p in ("manifold", "latent_scatter", "class_grid", "interpolation"):
             if p in wanted:
                 shutil.copy2(os.path.join(viz_dir, f"{p}.png"), os.path.join(dest, f"{p}.png"))
@@ -136,7 +143,7 @@ def measure(name, recipe, run_dir, dest):
     k = 5000 if "--binarize" in recipe["flags"] else 1000
     metrics_path = os.path.join(dest, "metrics.json")
     save = ["--save_images"] if "reconstructions" in recipe["pictures"] else []
-    if cli.main(["eval", "--load_weight_dir", dest, "--iwae_samples", str(k), "--output", metrics_path]
+    if tfvae(["eval", "--load_weight_dir", dest, "--iwae_samples", str(k), "--output", metrics_path]
                 + data_dir + save):
         sys.exit(f"zoo: error: evaluating {dest} failed")
     metrics = io.read_json(metrics_path)
@@ -232,7 +239,7 @@ def main():
         dest = os.path.join(args.weights, name) if shipped else os.path.join(args.out, name + "-weights")
         if not (args.skip_training or args.card_only):
             start = time.time()
-            if cli.main(train_command(name, recipe, run_dir)):
+            if tfvae(train_command(name, recipe, run_dir)):
                 sys.exit(f"zoo: error: training {name} failed")
             io.write_json(os.path.join(run_dir, "zoo_wall.json"), {"wall_minutes": round((time.time() - start) / 60, 2)})
         if not args.card_only:

@@ -20,7 +20,9 @@ import numpy as np
 from tfvae._tf import tf
 import keras
 
-from tfvae import checkpoints, data, evaluate, export, models
+from tfvae import checkpoints, data, models
+from tfvae.evaluation import estimator
+from tfvae.deploy import export
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -70,7 +72,7 @@ def record(model, images_u8, labels, prefix, out):
     terms = model.compute_losses(xb, y, training=False, eps=eps)
     for name in ("loss", "reconstruction_loss", "kl_loss", "rmse"):
         out[f"{prefix}/terms/{name}"] = terms[name].numpy()
-    m = evaluate.evaluate(model, xb.numpy(), iwae_samples=5, batch=8, seed=0, verbose=0, labels=labels)
+    m = estimator.evaluate(model, xb.numpy(), iwae_samples=5, batch=8, seed=0, verbose=0, labels=labels)
     for key in ("nll", "neg_elbo", "reconstruction_loss", "kl", "rmse", "active_units"):
         out[f"{prefix}/eval/{key}"] = np.float64(np.nan if m[key] is None else m[key])
     dec, enc = export.decoder_module(model), export.encoder_module(model)
