@@ -98,7 +98,7 @@ import keras
 import numpy as np
 from tfvae import cli, data, models, training
 
-root, small, single = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+root, small = sys.argv[1], json.loads(sys.argv[2])
 result = {}
 
 # 1. Plain SGD (Adam would hide a wrongly scaled gradient), uneven splits: 45 = 4 x 10 + 5 (3 + 2
@@ -125,12 +125,42 @@ for name in ("default", "mirrored"):
 for epoch in ("1", "2"):
     assert cli.main(["train", "--epoch", epoch, "--strategy", "mirrored", "--run_dir", f"{root}/mirrored"] + small) == 0
 
-# 3. tfvae eval: batches of 7 over 2 replicas (3 + 4; the last batch of 1 leaves a replica empty).
+# 3. tfvae eval of the mirrored run's checkpoint on one device, and in batches of 7 over 2 replicas (3 + 4; the
+#    last batch of 1 leaves a replica empty).
 for name in ("default", "mirrored"):
-    assert cli.main(["eval", "--load_weight_dir", single, "--num_examples", "50", "--iwae_samples", "64",
+    assert cli.main(["eval", "--load_weight_dir", f"{root}/mirrored", "--num_examples", "50", "--iwae_samples", "64",
                      "--batch", "7", "--seed", "3", "--strategy", name, "--output", f"{root}/eval-{name}.json"]) == 0
 print("RESULT " + json.dumps(result))
 """
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory, tfds_dir):
+    """The mirrored subprocess and the two multi-worker processes, all started when the module's first strategy
+    test asks (they run together, and beside ``single``, which trains in this process meanwhile):
+    ``{"mirrored": (process, its directory), "workers": ([processes], their directory)}``."""
+    root = tmp_path_factory.mktemp("mirrored")
+    with open(root / "stdout", "w") as out, open(root / "stderr", "w") as err:  # files: nothing waits on a pipe
+        mirrored = subprocess.Popen([sys.executable, "-c", MIRRORED_SCRIPT, str(root), json.dumps(SMALL)],
+                                    env=_env(tfds_dir), cwd=root, stdout=out, stderr=err)
+    work = tmp_path_factory.mktemp("multiworker")
+    ports = _free_ports(2)
+    script = work / "worker.py"
+    script.write_text(textwrap.dedent(WORKER_SCRIPT))
+    workers = []
+    for i in range(2):
+        scratch = work / f"tmp{i}"
+        scratch.mkdir()
+        tf_config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": i}}
+        env = _env(tfds_dir, TF_CONFIG=json.dumps(tf_config), TMPDIR=str(scratch))
+        with open(work / f"worker{i}.log", "w") as log:
+            workers.append(subprocess.Popen([sys.executable, str(script), str(work / f"w{i}"), str(work / "run"),
+                                             MNIST], env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT))
+    yield {"mirrored": (mirrored, root), "workers": (workers, work)}
+    for proc in [mirrored] + workers:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +174,7 @@ def single(tmp_path_factory, tfds_dir):
 
 
 @pytest.mark.slow  # a subprocess on two logical CPUs, four trainings
-def test_mirrored_on_two_devices_matches_one_device(single, tmp_path, tfds_dir):
+def test_mirrored_on_two_devices_matches_one_device(started, single):
     """Training steps, metrics, resume and eval under MirroredStrategy (2 logical CPUs) equal single-device ones.
 
     1. One epoch of plain SGD on uneven splits: weights agree to 1e-4 of their
@@ -153,12 +183,13 @@ def test_mirrored_on_two_devices_matches_one_device(single, tmp_path, tfds_dir):
        or noise not matching, would not).
     2. ``tfvae train --strategy mirrored`` then resume vs ``--strategy default`` (the module's ``single``):
        same ``history.json`` metrics and checkpoint weights (1e-4 relative).
-    3. ``tfvae eval --strategy mirrored`` vs default: same NLL, ELBO, RMSE, active units.
+    3. ``tfvae eval --strategy mirrored`` vs default of one checkpoint: same NLL, ELBO, RMSE, active units.
     """
-    proc = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), json.dumps(SMALL), str(single)],
-                          env=_env(tfds_dir), cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    result = json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
+    proc, tmp_path = started["mirrored"]
+    proc.wait(timeout=600)
+    stdout, stderr = (tmp_path / "stdout").read_text(), (tmp_path / "stderr").read_text()
+    assert proc.returncode == 0, stdout[-3000:] + stderr[-5000:]
+    result = json.loads(stdout.split("RESULT ", 1)[1].splitlines()[0])
 
     # 1. the maths of a step
     assert (result["default"]["replicas"], result["mirrored"]["replicas"]) == (1, 2)
@@ -173,8 +204,8 @@ def test_mirrored_on_two_devices_matches_one_device(single, tmp_path, tfds_dir):
     np.testing.assert_allclose(result["mirrored"]["steps"], result["default"]["steps"], rtol=1e-4)
 
     # 2. tfvae train + resume
-    assert "strategy mirrored: 2 replicas, global batch 100" in proc.stdout
-    assert f"resuming {tmp_path}/mirrored after epoch 1" in proc.stdout
+    assert "strategy mirrored: 2 replicas, global batch 100" in stdout
+    assert f"resuming {tmp_path}/mirrored after epoch 1" in stdout
     hist = {n: json.loads((d / "history.json").read_text()) for n, d in (("default", single),
                                                                             ("mirrored", tmp_path / "mirrored"))}
     assert [h["epoch"] for h in hist["mirrored"]] == [1, 2]
@@ -219,9 +250,8 @@ def _free_ports(n):
             s.close()
 
 
-def _run_workers(commands, timeout):
-    """Starts the processes together; kills the rest when one fails or time runs out."""
-    procs = [subprocess.Popen(cmd, **kw) for cmd, kw in commands]
+def _wait_for_workers(procs, timeout):
+    """Waits for the processes; kills the rest when one fails or time runs out."""
     deadline = time.monotonic() + timeout
     try:
         while any(p.poll() is None for p in procs):
@@ -237,27 +267,16 @@ def _run_workers(commands, timeout):
 
 
 @pytest.mark.slow  # two worker processes
-def test_multiworker_two_local_workers(single, tmp_path, tfds_dir):
+def test_multiworker_two_local_workers(started, single):
     """Two workers on 127.0.0.1 from ``TF_CONFIG``: one epoch, then a resume to two.
 
     Both workers end every call with identical weights, equal (1e-4
     relative) to a single-device run on the same data and seed; only the
     chief's run directory exists, and the worker's scratch dirs are gone.
     """
-    ports = _free_ports(2)
+    workers, tmp_path = started["workers"]
     run = tmp_path / "run"
-    script = tmp_path / "worker.py"
-    script.write_text(textwrap.dedent(WORKER_SCRIPT))
-    commands = []
-    for i in range(2):
-        scratch = tmp_path / f"tmp{i}"
-        scratch.mkdir()
-        tf_config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": i}}
-        env = _env(tfds_dir, TF_CONFIG=json.dumps(tf_config), TMPDIR=str(scratch))
-        log = open(tmp_path / f"worker{i}.log", "w")
-        commands.append(([sys.executable, str(script), str(tmp_path / f"w{i}"), str(run), MNIST],
-                         dict(env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)))
-    codes = _run_workers(commands, timeout=300)
+    codes = _wait_for_workers(workers, timeout=600)
     logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
     assert codes == [0, 0], f"exit codes {codes}\n--- worker 0\n{logs[0][-4000:]}\n--- worker 1\n{logs[1][-4000:]}"
 

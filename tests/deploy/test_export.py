@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers import cli_error
+from tests.helpers import cli_error, run_together
 from tests.helpers import serving as loopback
 
 from tfvae import checkpoints, cli, data, models
@@ -149,16 +149,16 @@ def test_saved_model_cli_show_and_run(exported, tmp_path):
     cmd = [cmd] if cmd else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     dec = str(exported["dir"] / "decoder" / "1")
-    show = subprocess.run(cmd + ["show", "--dir", dec, "--all"], capture_output=True, text=True, env=env, timeout=120)
+    np.save(tmp_path / "z.npy", np.zeros((2, LATENT), np.float32))
+    show, run = run_together(  # both at once
+        (cmd + ["show", "--dir", dec, "--all"], dict(env=env)),
+        (cmd + ["run", "--dir", dec, "--tag_set", "serve", "--signature_def", "serving_default", "--inputs",
+                f"z={tmp_path / 'z.npy'}", "--outdir", str(tmp_path / "out")], dict(env=env)), timeout=120)
     assert show.returncode == 0, show.stderr[-2000:]
     sig = show.stdout.split("signature_def['serving_default']")[1].split("signature_def[")[0]
     assert re.search(r"inputs\['z'\] tensor_info:\s*dtype: DT_FLOAT\s*shape: \(-1, %d\)" % LATENT, sig), sig
     assert re.search(r"outputs\['images'\] tensor_info:\s*dtype: DT_FLOAT\s*shape: \(-1, 28, 28, 1\)", sig), sig
     assert "tensorflow/serving/predict" in sig and "MetaGraphDef with tag-set: 'serve'" in show.stdout
-    np.save(tmp_path / "z.npy", np.zeros((2, LATENT), np.float32))
-    run = subprocess.run(cmd + ["run", "--dir", dec, "--tag_set", "serve", "--signature_def", "serving_default",
-                                "--inputs", f"z={tmp_path / 'z.npy'}", "--outdir", str(tmp_path / "out")],
-                         capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     images = np.load(tmp_path / "out" / "images.npy")
     np.testing.assert_allclose(images, exported["model"].decode(np.zeros((2, LATENT), np.float32)).numpy(), atol=TOL)

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_together
 from tfvae import checkpoints, cli, zoo
 
 # What TensorFlow 2.21 prints on a CPU-only machine while it starts (issue 18).
@@ -198,26 +198,28 @@ def test_an_installed_wheel_generates_from_another_directory(wheel, tmp_path):
               "--target", str(target), str(wheel)], cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     env = dict(os.environ, PYTHONPATH=str(target))
-    where = _run([sys.executable, "-c", "import tfvae; print(tfvae.__file__)"], cwd=elsewhere, env=env)
+    shipped_metrics = (target / "tfvae" / "weights" / "better_weight" / "metrics.json").read_bytes()
+    others = [n for n in zoo.names() if n == "freyface_z2"]  # another shipped name, from the installed package
+    here = dict(cwd=elsewhere, env=env)
+    where, r, listing, ev, *other = run_together(  # independent commands, run at once
+        ([sys.executable, "-c", "import tfvae; print(tfvae.__file__)"], here),
+        ([sys.executable, "-m", "tfvae", "generate", "--num", "4", "--nrow", "2", "--seed", "0", "--output", "s.png"],
+         here),
+        ([sys.executable, "-m", "tfvae", "weights"], here),
+        ([sys.executable, "-m", "tfvae", "eval", "--num_examples", "10", "--iwae_samples", "2"], here),
+        *[([sys.executable, "-m", "tfvae", "generate", "--load_weight_dir", name, "--num", "4", "--nrow", "2",
+            "--seed", "0", "--output", f"{name}.png"], here) for name in others], timeout=300)
     assert where.stdout.strip().startswith(str(target)), where.stdout + where.stderr
-    r = _run([sys.executable, "-m", "tfvae", "generate", "--num", "4", "--nrow", "2", "--seed", "0",
-              "--output", "s.png"], cwd=elsewhere, env=env)
     assert r.returncode == 0, r.stderr
     lines = (r.stdout + r.stderr).strip().splitlines()
     assert lines == [f"tfvae: wrote 4 samples (T=1.0, seed 0) from "
                      f"{target / 'tfvae' / 'weights' / 'better_weight'} to s.png"], lines
     assert (elsewhere / "s.png").stat().st_size > 0
-    listing = _run([sys.executable, "-m", "tfvae", "weights"], cwd=elsewhere, env=env)
     assert listing.returncode == 0, listing.stderr
     assert all(f"\n{name}\n" in listing.stdout for name in zoo.names()), listing.stdout
-    for name in [n for n in zoo.names() if n == "freyface_z2"]:  # another shipped name, from the installed package
-        r = _run([sys.executable, "-m", "tfvae", "generate", "--load_weight_dir", name, "--num", "4",
-                  "--nrow", "2", "--seed", "0", "--output", f"{name}.png"], cwd=elsewhere, env=env)
-        assert r.returncode == 0 and str(target / "tfvae" / "weights" / name) in r.stdout, r.stderr
+    for name, g in zip(others, other):
+        assert g.returncode == 0 and str(target / "tfvae" / "weights" / name) in g.stdout, g.stderr
     # eval of a shipped name writes beside the user, never into the installed package
-    shipped_metrics = (target / "tfvae" / "weights" / "better_weight" / "metrics.json").read_bytes()
-    ev = _run([sys.executable, "-m", "tfvae", "eval", "--num_examples", "10", "--iwae_samples", "2"],
-              cwd=elsewhere, env=env)
     assert ev.returncode == 0, ev.stderr
     assert (elsewhere / "eval-better_weight" / "metrics.json").is_file()
     assert (target / "tfvae" / "weights" / "better_weight" / "metrics.json").read_bytes() == shipped_metrics

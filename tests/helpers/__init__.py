@@ -12,6 +12,7 @@ import gzip
 import os
 import shutil
 import struct
+import subprocess
 
 import numpy as np
 
@@ -77,6 +78,24 @@ def copy_run(run, to):
     """A copy of a run (or sweep) directory a session fixture made, to change in one test."""
     shutil.copytree(run, to)
     return to
+
+
+def run_together(*commands, timeout=600):
+    """Runs several ``(argv, subprocess keyword arguments)`` at once (each mostly starts TensorFlow, on one core):
+    their ``CompletedProcess`` results, text output captured, in order."""
+    procs = [(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw))
+             for argv, kw in commands]
+    results = []
+    try:
+        for argv, proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            results.append(subprocess.CompletedProcess(argv, proc.returncode, out, err))
+    finally:
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return results
 
 
 def clean_env(tmp, **extra):
