@@ -3,10 +3,10 @@
 The directories: ``unit/`` (functions and classes, in-process), ``commands/`` (each ``tfvae`` command and its
 errors), ``deploy/`` (export, the other formats, serving, the explorer's server), ``e2e/`` (the shipped weights,
 the wheel, the README's examples, every kind on every dataset), ``browser/`` (the explorer page in headless
-Chromium); they run in that order. Every test is marked with its directory's name; the slowest (about 8 s and
-more on an idle 2-core machine, or needing a fixture that is) are marked ``slow`` where they are defined. A
-developer selects with ``-m``, e.g. ``python3 -m pytest tests -m "not slow"``; the README's command runs
-everything.
+Chromium); they run in that order. Every test is marked with its directory's name, and ``slow`` when it takes
+about 8 s or more on an idle 2-core machine: marked where it is defined, or here (the browser tests, the tests
+needing one of ``SLOW_FIXTURES``). A developer selects with ``-m``, e.g. ``python3 -m pytest tests -m "not
+slow"``; the README's command runs everything.
 
 Session fixtures (trained runs, exports) are built once per test run, when a test first needs them; a test
 that changes one works on a copy (``helpers.copy_run``). Plain helpers are in tests/helpers/.
