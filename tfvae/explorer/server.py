@@ -15,6 +15,7 @@ import errno
 import http.server
 import json
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -180,6 +181,10 @@ def run_explore(load_weight_dir="better_weight", port=8000, host="127.0.0.1", se
     """
     page = page_config(load_weight_dir, serving_url)
     server = bind(host, port)
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops it even when started with SIGINT ignored (a shell's background job hands that on, and
+        # Python then installs no KeyboardInterrupt handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with tempfile.TemporaryDirectory(prefix="tfvae-explore-") as workdir:
             server.page = page
