@@ -52,21 +52,12 @@ def chrome(chromium, driver, width=1400, height=1000):
     return browser
 
 
-def _ctrl_c_as_in_a_terminal():
-    # A process started in the background by a non-interactive shell (``bash .ci/run &``) inherits SIGINT ignored,
-    # and Python then installs no KeyboardInterrupt handler: the explorer would not hear ``stop_explorer``'s Ctrl-C.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def launch_explorer(args, env=None):
-    """Starts ``tfvae explore --no_browser --port 0 ARGS`` in a subprocess and returns it (``explorer_url`` waits).
-
-    The subprocess gets Ctrl-C (SIGINT) as a terminal gives it, whatever the caller ignores."""
+    """Starts ``tfvae explore --no_browser --port 0 ARGS`` in a subprocess and returns it (``explorer_url`` waits)."""
     env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = os.pathsep.join([_HOME] + [p for p in [env.get("PYTHONPATH")] if p])
     proc = subprocess.Popen([sys.executable, "-m", "tfvae", "explore", "--no_browser", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=_ctrl_c_as_in_a_terminal if os.name == "posix" else None)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     proc.explore_args = args
     return proc
 
