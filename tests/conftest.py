@@ -140,16 +140,41 @@ def swept(tmp_path_factory, tfds_dir):
 
 # ------------------------------------------------------------------ exported once per test run
 @pytest.fixture(scope="session")
-def shipped_export(tmp_path_factory):
+def _shipped_commands(tmp_path_factory, tfds_dir):
+    """``tfvae export`` of better_weight (``--formats all``) and ``python eval.py`` on it, started together the first
+    time a test needs either (each a subprocess in its own directory; the test only waits for them):
+    ``{name: (process, directory)}``."""
+    procs = {}
+    commands = {"shipped_export": [sys.executable, "-m", "tfvae", "export", "--load_weight_dir", "better_weight",
+                                   "--formats", "all", "--export_dir", "all"],
+                "eval_script": [sys.executable, os.path.join(ROOT, "eval.py"), "--num_examples", "500",
+                                "--iwae_samples", "50", "--output", "m.json"]}
+    for name, argv in commands.items():
+        cwd = tmp_path_factory.mktemp(name)
+        with open(cwd / "stdout", "w") as out, open(cwd / "stderr", "w") as err:  # files: nothing waits on a pipe
+            procs[name] = (subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, env=checkout_env()), cwd)
+    yield procs
+    for proc, _ in procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _finished(started, name):
+    proc, cwd = started[name]
+    proc.wait(timeout=600)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, (cwd / "stdout").read_text(),
+                                       (cwd / "stderr").read_text()), cwd
+
+
+@pytest.fixture(scope="session")
+def shipped_export(_shipped_commands):
     """``tfvae export --load_weight_dir better_weight --formats all --export_dir DIR`` run as a user runs it (a
     subprocess, in another directory), once: ``{"dir": DIR, "run": its CompletedProcess}``. Its SavedModels
     (``DIR/decoder/1``, ``DIR/encoder/1``) are what test_export, test_explore and the browser tests check against."""
-    root = tmp_path_factory.mktemp("shipped-export")
-    run = subprocess.run([sys.executable, "-m", "tfvae", "export", "--load_weight_dir", "better_weight", "--formats",
-                          "all", "--export_dir", str(root / "all")], cwd=root, capture_output=True, text=True,
-                         timeout=600, env=checkout_env())
+    run, cwd = _finished(_shipped_commands, "shipped_export")
     assert run.returncode == 0, run.stderr[-3000:]
-    return {"dir": root / "all", "run": run}
+    return {"dir": cwd / "all", "run": run}
 
 
 @pytest.fixture(scope="session")
@@ -177,14 +202,11 @@ def exported_weights(tmp_path_factory, shipped_export):
 
 
 @pytest.fixture(scope="session")
-def eval_script(tmp_path_factory, tfds_dir):
+def eval_script(_shipped_commands):
     """``python eval.py --num_examples 500 --iwae_samples 50 --output OUT`` (the shipped better_weight) run once,
     from another directory: ``{"run": its CompletedProcess, "output": OUT}``. tests/unit/test_golden.py checks
     its numbers against the recorded ones, tests/e2e/test_packaging.py that it prints no start-up noise."""
-    cwd = tmp_path_factory.mktemp("eval-script")
-    run = subprocess.run([sys.executable, os.path.join(ROOT, "eval.py"), "--num_examples", "500", "--iwae_samples",
-                          "50", "--output", str(cwd / "m.json")], cwd=cwd, capture_output=True, text=True,
-                         timeout=600)
+    run, cwd = _finished(_shipped_commands, "eval_script")
     return {"run": run, "output": cwd / "m.json"}
 
 

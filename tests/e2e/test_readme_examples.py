@@ -2,11 +2,10 @@
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest
-from tests.helpers import ROOT
+from tests.helpers import FREY, ROOT, run_together
 
 # Only sizes change: the same calls, on a few hundred images for one epoch.
 SMALLER = [
@@ -27,17 +26,26 @@ def _python_blocks(readme):
     return re.findall(r"```python\n(.*?)```", readme, re.S)
 
 
+@pytest.fixture(scope="module")
+def ran(tfds_dir, tmp_path_factory):
+    """Both examples at once, each in a fresh process in its own directory: ``[(block, code run, result)]``."""
+    blocks = _python_blocks(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read())[:2]
+    codes, commands = [], []
+    for block in blocks:
+        code = block
+        for old, new in SMALLER:
+            code = code.replace(old, new)
+        codes.append(code)
+        commands.append(([sys.executable, "-c", f"FREY = {FREY!r}\n" + code],
+                         dict(cwd=tmp_path_factory.mktemp("readme"), env={**os.environ, "PYTHONPATH": ROOT})))
+    return list(zip(blocks, codes, run_together(*commands)))
+
+
 @pytest.mark.slow  # each example trains in a fresh process
 @pytest.mark.parametrize("index", [0, 1], ids=["quick start", "commands as library functions"])
-def test_the_readme_python_examples_run_without_a_warning(index, tfds_dir, tmp_path):
-    block = _python_blocks(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read())[index]
-    code = block
-    for old, new in SMALLER:
-        code = code.replace(old, new)
+def test_the_readme_python_examples_run_without_a_warning(index, ran):
+    block, code, r = ran[index]
     assert code != block, "the README's example changed: update SMALLER"
-    frey = os.path.join(os.environ.get("TFVAE_SHARED", os.path.join(ROOT, "..", "shared")), "data", "freyface")
-    r = subprocess.run([sys.executable, "-c", f"FREY = {frey!r}\n" + code], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": ROOT})
     assert r.returncode == 0, r.stderr[-3000:]
     out = r.stdout + r.stderr
     assert "Warning" not in out and "warning" not in out, out[-3000:]
