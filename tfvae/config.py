@@ -21,7 +21,7 @@ CONV_ARCHS = ("conv",)  # architectures with convolutions (default filters; no v
 # resizing then a 3x3 convolution (Odena et al. 2016: no checkerboard artefacts).
 UPSAMPLES = ("transpose", "resize")
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
-OBJECTIVES = ("elbo", "iwae")
+# The --objective bounds, like --prior and --model, are an axis' registry (tfvae.models.objectives).
 BINARIZE_MODES = ("none", "dynamic", "static")
 AUGMENTATIONS = ("none", "flip")  # training images only: flip = mirrored left-right with probability 1/2
 LR_SCHEDULES = ("constant", "cosine")

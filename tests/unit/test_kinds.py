@@ -12,10 +12,13 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from tfvae import testing
 from tfvae.models import kinds
+
+from tests.helpers import MNIST_IDX
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = testing.small_configs()
@@ -36,6 +39,41 @@ def test_kind_harness(name, tmp_path):
     testing.run_kind_checks(CONFIGS[name], tmp_path)
 
 
+# ------------------------------------------------------------------ the axes, pairwise
+AXIS_CONFIGS = testing.axis_configs()
+
+
+@pytest.fixture(scope="module")
+def mnist_batch():
+    """The first 24 real MNIST training digits, binarized at 0.5, and their labels."""
+    from tfvae.data import idx
+
+    train = idx.load_idx_dir(MNIST_IDX)["train"]
+    return (train.images[:24] > 127).astype(np.float32), train.labels[:24]
+
+
+def test_the_axis_rows_cover_every_pair_of_values():
+    from tfvae.models import objectives, posteriors, priors
+
+    rows = [(c.model, c.prior, c.posterior, c.objective, c.arch) for c in AXIS_CONFIGS.values()]
+    values = [testing.AXIS_KINDS, priors.names(), posteriors.names(), objectives.names(), testing.DENSE_ARCHS]
+    for i in range(len(values)):
+        for j in range(i + 1, len(values)):
+            assert {(r[i], r[j]) for r in rows} == {(a, b) for a in values[i] for b in values[j]}
+    assert len(rows) <= 20, len(rows)
+
+
+@pytest.mark.parametrize("name", AXIS_CONFIGS, ids=AXIS_CONFIGS.keys())
+def test_axis_harness(name, mnist_batch, tmp_path):
+    """A few training steps, an evaluation and an export of each pairwise row, on real digits."""
+    cfg = AXIS_CONFIGS[name]
+    images, labels = mnist_batch
+    model = testing.run_training_test(cfg, images, labels if cfg.conditional else None)
+    testing.run_evaluation_test(model, images[:8], labels[:8] if cfg.conditional else None)
+    testing.run_model_saving_test(cfg, tmp_path)
+    testing.run_export_test(cfg)
+
+
 def test_the_flags_and_the_readme_table_come_from_the_registry():
     from tfvae import cli
 
@@ -51,6 +89,25 @@ def test_the_flags_and_the_readme_table_come_from_the_registry():
                            re.M))
     assert rows == {n: kinds.get(n).describe() for n in kinds.names()}, "README's kind table differs from the " \
         "registry: regenerate it with python -c 'from tfvae.models import kinds; print(kinds.markdown_table())'"
+
+
+def test_every_axis_flag_and_readme_table_comes_from_its_registry():
+    from tfvae import cli
+    from tfvae.models import objectives, posteriors, priors
+
+    train = next(a for a in cli.build_parser()._actions if a.dest == "command").choices["train"]
+    actions = {a.dest: a for a in train._actions}
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    for registry in (priors, posteriors, objectives):
+        axis = registry.REGISTRY.axis
+        assert tuple(actions[axis].choices) == registry.names()
+        for name in registry.names():
+            value = registry.get(name)
+            assert value.help in actions[axis].help
+            assert {f.name for f in value.fields} <= set(actions)
+        assert registry.markdown_table() in readme, f"README's --{axis} table differs from the registry: " \
+            f"regenerate it with python -c 'from tfvae.models import {registry.__name__.split('.')[-1]} as r; " \
+            "print(r.markdown_table())'"
 
 
 def test_a_kind_of_another_field_or_a_missing_one_is_one_clear_error():

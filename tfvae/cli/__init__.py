@@ -12,9 +12,9 @@ import sys
 import importlib
 from tfvae.errors import TfvaeError
 
-# One module per command, named like it (sample-remote: sample_remote).
+# One module per command, named like it (sample-remote: sample_remote, fit-sampler: fit_sampler).
 COMMANDS = tuple(importlib.import_module(f"tfvae.cli.{name}") for name in (
-    "train", "eval", "generate", "viz", "sweep", "export", "sample_remote", "explore", "weights"))
+    "train", "eval", "generate", "viz", "sweep", "export", "sample_remote", "explore", "weights", "fit_sampler"))
 
 
 class _Parser(argparse.ArgumentParser):

@@ -6,7 +6,8 @@ Nothing here imports TensorFlow.
 """
 
 from tfvae import config
-from tfvae.models import kinds
+from tfvae.models import axes, kinds, objectives, posteriors, priors
+from tfvae.models.config import MODEL_DEFAULTS
 from tfvae.cli.argtypes import (directory, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
                             weights_dir)
 
@@ -41,7 +42,9 @@ def add_model_flags(p, grid=False):
                        help="; ".join(f"{n}: {kinds.get(n).help}" for n in kinds.names()) + " (default vae)")
     p.add_argument("--hidden", type=int_list, default=None,
                    help="encoder hidden widths, decoder mirrors (default 512,256)")
-    for name, (field, owners) in kinds.fields().items():
+    p.add_argument("--prior", choices=priors.names(), default=None, help=_axis_help(priors.REGISTRY))
+    p.add_argument("--posterior", choices=posteriors.names(), default=None, help=_axis_help(posteriors.REGISTRY))
+    for name, (field, owners) in axes.all_fields().items():
         _add_field_flag(p, field, owners)
     p.add_argument("--arch", choices=config.ARCHS, default=None,
                    help="mlp (default), gated (MLP of gated linear units) or conv")
@@ -54,9 +57,10 @@ def add_model_flags(p, grid=False):
     p.add_argument("--upsample", choices=config.UPSAMPLES, default=None,
                    help="conv decoder upsampling: transpose (4x4 stride-2 transposed convolutions, default) or "
                         "resize (nearest-neighbour x2, then a 3x3 convolution: no checkerboard artefacts)")
-    p.add_argument("--objective", choices=config.OBJECTIVES, default=None,
-                   help="training objective: elbo (default) or iwae (importance-weighted bound, --k samples)")
-    p.add_argument("--k", type=positive_int, default=None, help="importance samples for --objective iwae")
+    p.add_argument("--objective", choices=objectives.names(), default=None, help=_axis_help(objectives.REGISTRY))
+    p.add_argument("--k", type=positive_int, default=None,
+                   help="importance samples per example (per group for miwae, piwae) of an importance-weighted "
+                        "--objective (default 1)")
 
 
 def add_optimisation_flags(p, epoch_default):
@@ -71,7 +75,8 @@ def add_optimisation_flags(p, epoch_default):
                    help="raise the KL weight linearly from 0 to --beta over N epochs (default 0: off)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--minutes", type=nonneg_float, default=0.0,
-                   help="wall-clock budget: stop after the epoch that reaches it (default 0: none)")
+                   help="wall-clock budget of the run: stop after the epoch that reaches it; a resumed run counts the "
+                        "time of the epochs it recorded (default 0: none)")
     p.add_argument("--mixed_precision", action="store_true",
                    help="compute in bfloat16 (mixed_bfloat16; variables and losses stay float32)")
     p.add_argument("--deterministic", action="store_true",
@@ -103,9 +108,18 @@ def add_run_flags(p):
 _FIELD_ARGTYPES = {"widths": int_list, "float": nonneg_float}
 
 
+def _axis_help(registry):
+    return ("; ".join(f"{n}: {registry.get(n).help}" for n in registry.names())
+            + f" (default {MODEL_DEFAULTS[registry.axis]})")
+
+
 def _add_field_flag(p, field, owners):
-    """``--NAME`` of a kind's own ``Field``, its help prefixed by the kinds that take it."""
-    help = f"{', '.join(owners)}: {field.help}"
+    """``--NAME`` of an axis value's own ``Field``, its help prefixed by the values that take it."""
+    by_axis = {}
+    for axis, value in owners:
+        by_axis.setdefault(axis, []).append(value)
+    help = "; ".join(f"{', '.join(v)}" if a == "model" else f"--{a} {', '.join(v)}" for a, v in by_axis.items())
+    help = f"{help}: {field.help}"
     if field.type == "bool":
         p.add_argument(f"--{field.name}", action="store_const", const=True, default=None, help=help)
         return
@@ -114,12 +128,12 @@ def _add_field_flag(p, field, owners):
 
 
 COMMON_MODEL_FIELDS = ("latent_dim", "hidden", "beta", "model", "arch", "likelihood", "conv_filters", "batch_norm",
-                       "upsample", "objective", "k")
+                       "upsample", "objective", "k", "prior", "posterior")
 
 
 def model_fields():
-    """The model flags a run takes: the common ones and every kind's own."""
-    return COMMON_MODEL_FIELDS + tuple(kinds.fields())
+    """The model flags a run takes: the common ones and every axis value's own."""
+    return COMMON_MODEL_FIELDS + tuple(axes.all_fields())
 
 
 def model_overrides(args):

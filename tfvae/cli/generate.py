@@ -1,6 +1,7 @@
 """``tfvae generate``."""
 
 from tfvae.cli.argtypes import nonneg_float, output_file, positive_int, weights_dir
+from tfvae.cli.fit_sampler import add_sampler_flag
 
 
 def add_parser(sub):
@@ -20,6 +21,7 @@ def add_parser(sub):
     p.add_argument("--output", type=output_file, default="samples.png", help="PNG path (default samples.png)")
     p.add_argument("--scale", type=positive_int, default=2, help="pixel upscaling (default 2)")
     p.add_argument("--label", type=int, default=None, help="cvae: class of every sample (default: one row per class)")
+    add_sampler_flag(p)
     p.set_defaults(func=run)
     return p
 
@@ -32,5 +34,5 @@ def run(args):
     if args.exported:
         samples.run_generate_exported(args.exported, **options)
     else:
-        samples.run_generate(args.load_weight_dir, **options)
+        samples.run_generate(args.load_weight_dir, sampler=args.sampler, **options)
     return 0

@@ -60,7 +60,7 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
             in ``strategy.scope()``. ``None``: one device.
 
     Returns:
-        dict with ``elbo, neg_elbo, nll, bits_per_dim, reconstruction_loss, kl, rmse,
+        dict with ``elbo, neg_elbo, nll, bits_per_dim, reconstruction_loss, kl, kl_estimator, rmse,
         per_image_sd, active_units, n_examples, iwae_samples, latent_dim, seconds``;
         ``per_image_sd`` holds the standard deviation over the images of
         ``nll``, ``neg_elbo``, ``reconstruction_loss`` and ``rmse`` (the mean
@@ -123,6 +123,7 @@ def evaluate(model, images, iwae_samples=5000, batch=None, seed=0, verbose=1, la
         "bits_per_dim": nll / (n_pixels * math.log(2)) if bound else None,
         "reconstruction_loss": rec,
         "kl": kl if bound else None,
+        "kl_estimator": model.kl_estimator if bound else None,
         "rmse": sums["rmse"] / n,
         "per_image_sd": {"nll": sd["nll"] if bound else None, "neg_elbo": sd["neg_elbo"] if bound else None,
                          "reconstruction_loss": sd["rec"], "rmse": sd["rmse"]},

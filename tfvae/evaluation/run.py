@@ -62,8 +62,9 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
     m = evaluate(model, images, iwae_samples=iwae_samples, batch=batch, seed=seed, labels=labels, strategy=replicas)
     result = {
         "dataset": dc.dataset, "split": split, "n_examples": m["n_examples"], "binarize": dc.binarize,
-        "model": model.config.model, "likelihood": model.config.likelihood, "iwae_samples": m["iwae_samples"],
-        **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "rmse",
+        "model": model.config.model, "likelihood": model.config.likelihood, "prior": model.config.prior,
+        "posterior": model.config.posterior, "iwae_samples": m["iwae_samples"],
+        **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "kl_estimator", "rmse",
                              "per_image_sd", "active_units", "latent_dim", "seconds")},
         "rmse_note": "RMSE of the decoder mean given z_mean against the (binarized) input, per image, averaged",
         "weights": os.path.abspath(ckpt),

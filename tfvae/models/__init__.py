@@ -5,7 +5,8 @@
 * ``config.VAEConfig``: the model's config, the kind's own fields in it (TensorFlow-free);
 * ``networks``: the encoders and decoders of each ``--arch`` (``ARCHS``);
 * ``likelihoods``: ``p(x | z)`` of each ``--likelihood`` (``LIKELIHOODS``);
-* ``objectives``: the ELBO and the importance-weighted bound (``OBJECTIVES``);
+* ``objectives``: the training bounds, ELBO, IWAE, MIWAE, PIWAE, CIWAE, one file each, and their registry;
+* ``priors``: p(z), standard, a mixture of Gaussians, the VampPrior, one file each, and their registry;
 * ``densities``: log-densities, KL, the reparameterisation, the IWAE bound and rmse,
   shared by training and evaluation.
 
@@ -25,7 +26,6 @@ _LAZY = {
     "VAEConfig": ("tfvae.models.config", "VAEConfig"),
     "ARCHS": ("tfvae.config", "ARCHS"),
     "LIKELIHOODS": ("tfvae.config", "LIKELIHOODS"),
-    "OBJECTIVES": ("tfvae.config", "OBJECTIVES"),
     "TERMS": ("tfvae.engine.metrics", "TERMS"),
     "TermMeans": ("tfvae.engine.metrics", "TermMeans"),
     "LOG_VAR_MIN": ("tfvae.models.likelihoods", "LOG_VAR_MIN"),
@@ -37,6 +37,10 @@ _LAZY = {
 
 
 def __getattr__(name):
+    if name == "OBJECTIVES":
+        from tfvae.models import objectives
+
+        return objectives.names()
     if name == "KINDS":
         from tfvae.models import kinds
 

@@ -9,14 +9,15 @@ import dataclasses
 import math
 from typing import Any, Dict, Tuple
 
-from tfvae.config import ARCHS, CONV_ARCHS, LIKELIHOODS, OBJECTIVES, UPSAMPLES, _choice, _ints
+from tfvae.config import ARCHS, CONV_ARCHS, LIKELIHOODS, UPSAMPLES, _choice, _ints
 from tfvae.errors import TfvaeError
-from tfvae.models import kinds
+from tfvae.models import kinds, objectives, posteriors, priors  # noqa: F401  (each axis' registry fills tfvae.models.axes.AXES)
+from tfvae.models.axes import AXES, all_fields
 
 # The fields every kind has; a kind's own fields (tfvae.models.kinds: Kind.fields) live in VAEConfig.options.
 MODEL_DEFAULTS = dict(input_shape=(28, 28, 1), latent_dim=128, hidden=(512, 256), beta=1.0, model="vae", arch="mlp",
                likelihood="bernoulli", num_classes=0, conv_filters=(), batch_norm=False, upsample="transpose",
-               objective="elbo", k=1)
+               objective="elbo", k=1, prior="standard", posterior="gaussian")
 
 
 @dataclasses.dataclass(init=False)
@@ -47,10 +48,13 @@ class VAEConfig:
         upsample: the conv decoder's upsampling, one of ``UPSAMPLES``:
             ``transpose`` (stride-2 transposed convolutions) or ``resize``
             (nearest-neighbour x2 then a 3x3 convolution).
-        objective: ``elbo`` or ``iwae`` (Burda et al.: train on the
-            importance-weighted bound with ``k`` samples per example).
-        k: importance samples per example for ``objective="iwae"``.
-        options: the kind's own fields (e.g. a vae2's ``latent_dim1`` and ``hidden2``).
+        objective: a ``tfvae.models.objectives`` value: ``elbo``, ``iwae`` (Burda et al.: the
+            importance-weighted bound with ``k`` samples per example), ``miwae``, ``piwae`` or ``ciwae``.
+        k: importance samples per example (per group for miwae / piwae).
+        prior: a ``tfvae.models.priors`` value: ``standard`` (N(0, I)), ``mog`` or ``vamp``.
+        posterior: a ``tfvae.models.posteriors`` value: ``gaussian``, ``planar`` or ``iaf``.
+        options: the own fields of the kind and of the other axes' values (e.g. a vae2's ``latent_dim1`` and
+            ``hidden2``, a mixture prior's ``prior_components``).
     """
 
     input_shape: Tuple[int, int, int]
@@ -66,35 +70,45 @@ class VAEConfig:
     upsample: str
     objective: str
     k: int
+    prior: str
+    posterior: str
     options: Dict[str, Any]
 
     def __init__(self, **fields):
-        kind = kinds.get(fields.get("model", MODEL_DEFAULTS["model"]))
+        chosen = {axis: registry.get(fields.get(axis) or MODEL_DEFAULTS[axis]) for axis, registry in AXES.items()}
+        own = {f.name: f for value in chosen.values() for f in value.fields}
         options = dict(fields.pop("options", None) or {})
-        every = kinds.fields()
+        every = all_fields()
         for name in list(fields):
             if name in MODEL_DEFAULTS:
                 continue
             value = fields.pop(name)
-            if name in {f.name for f in kind.fields}:
+            if name in own:
                 options[name] = value
             elif name in every:
                 field, owners = every[name]
                 if value is not None and field.normalise(value) != field.normalise(field.default):
-                    raise TfvaeError(f"--{name} is an option of --model {', '.join(owners)}, not of {kind.name}")
+                    axis = owners[0][0]
+                    raise TfvaeError(f"--{name} is an option of --{axis} "
+                                     f"{', '.join(o for a, o in owners if a == axis)}, not of {chosen[axis].name}")
             else:
                 raise TypeError(f"VAEConfig got an unexpected field {name!r}")
         for name, default in MODEL_DEFAULTS.items():
-            setattr(self, name, fields.get(name, default))
-        self.options = {f.name: f.normalise(options.get(f.name, f.default)) for f in kind.fields}
+            value = fields.get(name)
+            setattr(self, name, default if value is None and name in AXES else fields.get(name, default))
+        self.options = {f.name: f.normalise(options.get(f.name, f.default)) for f in own.values()}
         self._normalise_types()
         self._check_shapes()
-        for flag, allowed in (("arch", ARCHS), ("likelihood", LIKELIHOODS), ("objective", OBJECTIVES),
-                              ("upsample", UPSAMPLES)):
+        for flag, allowed in (("arch", ARCHS), ("likelihood", LIKELIHOODS), ("upsample", UPSAMPLES)):
             _choice(flag, getattr(self, flag), allowed)
-        kind.check(self)
+        for value in chosen.values():
+            value.check(self)
         if self.arch in CONV_ARCHS and not self.conv_filters:
             self.conv_filters = (32, 64) if min(self.input_shape[:2]) < 64 else (32, 64, 128, 256)
+
+    def chosen(self):
+        """``{axis: value}``: the kind, the prior, ... this config is made of."""
+        return {axis: registry.get(getattr(self, axis)) for axis, registry in AXES.items()}
 
     def __getattr__(self, name):
         options = self.__dict__.get("options")
@@ -128,26 +142,31 @@ class VAEConfig:
 
     @property
     def samples_per_example(self):
-        """Posterior samples drawn per example in training: ``k`` for ``objective="iwae"``, else 1."""
-        return self.k if self.objective == "iwae" else 1
+        """Posterior samples drawn per example in training: the objective's (``k`` for iwae, ``M k`` for
+        miwae / piwae, 1 for the ELBO)."""
+        return objectives.get(self.objective).samples(self)
 
     def to_dict(self):
         """``config.json``'s ``model`` section: the common fields, then the kind's own (flat, JSON types)."""
         d = {name: getattr(self, name) for name in MODEL_DEFAULTS}
         for k in ("input_shape", "hidden", "conv_filters"):
             d[k] = list(d[k])
-        d.update({f.name: f.to_json(self.options[f.name]) for f in kinds.get(self.model).fields})
+        for value in self.chosen().values():
+            d.update({f.name: f.to_json(self.options[f.name]) for f in value.fields})
         return d
 
     @classmethod
     def from_dict(cls, d):
         """From a ``model`` section (unknown keys, and other kinds' keys, ignored)."""
-        kind = kinds.get(d.get("model", MODEL_DEFAULTS["model"]))
-        own = set(MODEL_DEFAULTS) | {f.name for f in kind.fields}
+        own = set(MODEL_DEFAULTS)
+        for axis, registry in AXES.items():
+            own |= {f.name for f in registry.get(d.get(axis) or MODEL_DEFAULTS[axis]).fields}
         return cls(**{k: v for k, v in d.items() if k in own})
 
     @classmethod
     def field_names(cls, model=None):
-        """The fields of ``model``'s kind (every kind's when None): what a ``VAE(...)`` keyword may set."""
+        """The fields a ``VAE(...)`` keyword may set: the common ones, ``model``'s kind's (every kind's when
+        None) and every other axis' values'."""
         own = [f.name for f in kinds.get(model).fields] if model else list(kinds.fields())
-        return tuple(MODEL_DEFAULTS) + tuple(own)
+        others = [name for axis, r in AXES.items() if axis != "model" for name in r.fields()]
+        return tuple(MODEL_DEFAULTS) + tuple(own) + tuple(n for n in others if n not in own)

@@ -126,3 +126,39 @@ def rmse(mean, x):
     """Per-example root mean squared error of decoder means against the images, ``[batch]``."""
     err = tf.reshape(mean - tf.cast(x, mean.dtype), [tf.shape(x)[0], -1])
     return tf.sqrt(tf.reduce_mean(tf.square(err), axis=1))
+
+
+def log_normal_from_noise(log_var, eps):
+    """``log q(z | x)`` ``[b, k]`` of ``z = reparameterize(mean, log_var, eps)``: ``(z - mean)^2 / var = eps^2``."""
+    return -0.5 * tf.reduce_sum(LOG_2PI + log_var[:, None, :] + tf.square(eps), axis=-1)
+
+
+def log_normal_components(z, means, log_vars):
+    """``log N(z_n; mean_k, diag exp(log_var_k))`` ``[n, K]`` for ``z`` ``[n, d]`` and ``K`` components ``[K, d]``.
+
+    Expanded into matrix products (``sum (z - m)^2 / v = z^2 . 1/v - 2 z . m/v + m^2 . 1/v``), so that n
+    points against K components cost two ``[n, d] x [d, K]`` matmuls, not an ``[n, K, d]`` broadcast.
+    """
+    inv = tf.exp(-log_vars)
+    quad = (tf.matmul(tf.square(z), inv, transpose_b=True) - 2.0 * tf.matmul(z, means * inv, transpose_b=True)
+            + tf.reduce_sum(tf.square(means) * inv, axis=-1)[None, :])
+    const = tf.reduce_sum(LOG_2PI + log_vars, axis=-1)[None, :]
+    return -0.5 * (const + tf.maximum(quad, 0.0))
+
+
+def log_mixture(z, means, log_vars, log_weights):
+    """``log sum_k w_k N(z; mean_k, diag exp(log_var_k))`` ``[n]`` of a diagonal-Gaussian mixture."""
+    return tf.reduce_logsumexp(log_normal_components(z, means, log_vars) + log_weights[None, :], axis=-1)
+
+
+def mixture_component(log_weights, u):
+    """The component ``[n]`` (int32) that uniform ``u`` ``[n]`` in [0, 1) picks: ``#{k : cdf_k <= u}``, the
+    inverse of the weights' cumulative sum (comparisons only, so every runtime can run it)."""
+    cdf = tf.cumsum(tf.exp(log_weights))[:-1]
+    return tf.reduce_sum(tf.cast(u[:, None] >= cdf[None, :], tf.int32), axis=-1)
+
+
+def mixture_sample(means, log_vars, log_weights, eps, u):
+    """``z = mean_c + exp(log_var_c / 2) * eps`` ``[n, d]``, component ``c = mixture_component(log_weights, u)``."""
+    c = mixture_component(log_weights, u)
+    return tf.gather(means, c) + tf.exp(0.5 * tf.gather(log_vars, c)) * eps

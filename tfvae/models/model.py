@@ -16,11 +16,12 @@ import keras
 
 from tfvae.models.config import VAEConfig
 from tfvae.engine.steps import Trainer
-from tfvae.models import densities, kinds, likelihoods, objectives
+from tfvae.models.composition import Composition
+from tfvae.models import densities, kinds, likelihoods, objectives, posteriors, priors
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class VAE(Trainer, keras.Model):
+class VAE(Composition, Trainer, keras.Model):
     """A model of any kind: a VAE with a N(0, I) prior by default; ``VAE(model="cvae", ...)`` for another.
 
     The loss per example is ``-log p(x | z) + beta * KL(q(z | x) || p(z))`` in
@@ -44,6 +45,10 @@ class VAE(Trainer, keras.Model):
         self.likelihood = likelihoods.LIKELIHOODS[self.config.likelihood]
         self.objective = objectives.for_config(self.config)
         self.kind.build_networks(self, self.config, self.likelihood.out_channels(self.config.input_shape[-1]))
+        self.prior = priors.get(self.config.prior)
+        self.prior.build(self, self.config)  # after the networks: their variables keep their checkpoint order
+        self.posterior = posteriors.get(self.config.posterior)
+        self.posterior.build(self, self.config)
         # A variable, so KL warm-up can change it without retracing.
         self.beta = keras.Variable(self.config.beta, trainable=False, name="beta", dtype="float32")
         self.init_engine()
@@ -107,11 +112,11 @@ class VAE(Trainer, keras.Model):
         return self.kind.reconstruct(self, x, y, training=training)
 
     def sample(self, n, temperature=1.0, seed=None, labels=None):
-        """Decodes ``n`` draws of ``z ~ N(0, temperature^2 I)``.
+        """Decodes ``n`` prior draws, each component's spread scaled by ``temperature``.
 
         Args:
             n: number of samples.
-            temperature: prior standard deviation scale (>= 0).
+            temperature: scale of the prior's noise (>= 0; for N(0, I), its standard deviation).
             seed: integer for repeatable samples.
             labels: class of each sample (a cvae needs them; one int is repeated).
 
@@ -119,10 +124,14 @@ class VAE(Trainer, keras.Model):
             Tensor ``[n, H, W, C]`` of decoder means.
         """
         shape = [int(n), self.latent_dim]
-        z = tf.random.stateless_normal(shape, seed=[int(seed), 7]) if seed is not None else tf.random.normal(shape)
+        if seed is not None:
+            eps, u = tf.random.stateless_normal(shape, seed=[int(seed), 7]), tf.random.stateless_uniform(
+                shape[:1], seed=[int(seed), 8])
+        else:
+            eps, u = tf.random.normal(shape), tf.random.uniform(shape[:1])
         if labels is not None:
             labels = tf.broadcast_to(tf.reshape(tf.constant(labels, tf.int32), [-1]), [int(n)])
-        return self.kind.sample(self, float(temperature) * z, labels)
+        return self.kind.sample(self, self.prior_sample(float(temperature) * eps, u), labels)
 
     # ------------------------------------------------------------ terms
     def reparameterize(self, z_mean, z_log_var, rows=None):
@@ -141,7 +150,7 @@ class VAE(Trainer, keras.Model):
         if eps is None:
             eps = self.draw_noise(tf.shape(x)[0], rows)
         terms = self.kind.terms(self, x, labels, eps, training)
-        out = self.objective(terms, self.beta, self.samples_per_example)
+        out = self.objective(terms, self.beta, self.config)
         out["rmse"] = densities.rmse(self.mean_image(terms["raw"]), x)
         return out
 
@@ -155,23 +164,6 @@ class VAE(Trainer, keras.Model):
             (decoder means at ``z_mean``).
         """
         return self.kind.evaluation_terms(self, x, labels, eps, k)
-
-    # ------------------------------------------------------------ hooks
-    @property
-    def persistent_tape(self):
-        return self.kind.persistent_tape
-
-    def step_losses(self, terms, rows=None):
-        """The engine's hook, or the kind's own (``Kind.step_losses``)."""
-        if self.kind.step_losses is None:
-            return super().step_losses(terms, rows)
-        return self.kind.step_losses(self, terms, rows)
-
-    def apply_step_gradients(self, tape, losses):
-        """The engine's gradient-application hook, or the kind's own (``Kind.apply_gradients``)."""
-        if self.kind.apply_gradients is None:
-            return super().apply_step_gradients(tape, losses)
-        return self.kind.apply_gradients(self, tape, losses)
 
     # ---------------------------------------------------- serialization
     def get_config(self):

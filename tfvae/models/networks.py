@@ -34,6 +34,33 @@ class GatedDense(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
+@keras.saving.register_keras_serializable(package="tfvae")
+class Parameters(keras.layers.Layer):
+    """Free variables that are no layer's weights (a learned prior's means, pseudo-inputs), by name: ``p["means"]``.
+
+    Created at construction (built), in the order given, so checkpoints hold them in that order.
+
+    Args:
+        shapes: ``{name: (shape, initializer)}``.
+    """
+
+    def __init__(self, shapes, **kwargs):
+        super().__init__(**kwargs)
+        self.shapes = {name: tuple(int(v) for v in shape) for name, (shape, _) in shapes.items()}
+        for name, (shape, init) in shapes.items():
+            self.add_weight(shape=self.shapes[name], initializer=init, name=name, dtype="float32")
+        self.built = True
+
+    def __getitem__(self, name):
+        for v in self.weights:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def call(self, inputs=None):
+        return {v.name: v for v in self.weights}
+
+
 def _dense_stack(widths, prefix, gated=False):
     if gated:
         return [GatedDense(w, name=f"{prefix}_gated_{i}") for i, w in enumerate(widths)]
@@ -144,3 +171,71 @@ def build_dense_net(cfg, name, in_dim, widths, out_dim):
     body = ARCHS[cfg.arch].hidden(widths, name)
     return keras.Sequential([keras.layers.Input((in_dim,))] + body + [keras.layers.Dense(out_dim, name=f"{name}_out")],
                             name=name)
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class FlowParameters(Parameters):
+    """A flow's amortised parameters: dense maps of the context, and free variables (``Parameters``' ``p[name]``).
+
+    Args:
+        dense: ``{name: (in_dim, out_dim, kernel initializer)}``: ``p.dense(name, context)``.
+        shapes: ``{name: (shape, initializer)}``: free variables, as ``Parameters``.
+    """
+
+    def __init__(self, dense, shapes, **kwargs):
+        super().__init__(shapes, **kwargs)
+        self.maps = {}
+        for name, (n_in, n_out, init) in dense.items():
+            layer = keras.layers.Dense(n_out, kernel_initializer=init, name=name)
+            layer.build((None, n_in))
+            self.maps[name] = layer
+
+    def dense(self, name, x):
+        return self.maps[name](x)
+
+
+def made_masks(d, hidden):
+    """The two masks of a MADE (Germain et al. 2015) over ``d`` inputs: ``[d, hidden]`` and ``[hidden, 2 d]``.
+
+    Input i has degree i + 1, hidden unit k degree ``k mod (d - 1) + 1`` (0 when d = 1: context only); a
+    hidden unit sees the inputs of degree <= its own, each output j (two per dimension) the hidden units of
+    degree < j + 1, so output j depends on inputs before j only.
+    """
+    import numpy as np
+
+    deg_in = np.arange(1, d + 1)
+    deg_h = (np.arange(hidden) % max(1, d - 1)) + 1 if d > 1 else np.zeros(hidden, int)
+    first = (deg_h[None, :] >= deg_in[:, None]).astype("float32")
+    second = (np.concatenate([deg_in, deg_in])[None, :] > deg_h[:, None]).astype("float32")
+    return first, second
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class MADEStack(keras.layers.Layer):
+    """``steps`` MADE networks with context: ``step(t, z, h)`` gives ``(m, s)``, each ``[n, d]``, from ``z_<i``.
+
+    Per step: ``hidden = relu(z (W1 * M1) + h V + b1)``, ``[m, s] = hidden (W2 * M2) + b2``; ``W2`` and ``b2``
+    start at zero (the step starts as the identity).
+    """
+
+    def __init__(self, d, context_dim, hidden, steps, **kwargs):
+        super().__init__(**kwargs)
+        self.d, self.context_dim, self.hidden, self.steps = int(d), int(context_dim), int(hidden), int(steps)
+        self.mask1, self.mask2 = (tf.constant(m) for m in made_masks(self.d, self.hidden))
+        for t in range(self.steps):
+            for name, shape, init in (("w1", (self.d, self.hidden), "glorot_uniform"),
+                                      ("v", (self.context_dim, self.hidden), "glorot_uniform"),
+                                      ("b1", (self.hidden,), "zeros"), ("w2", (self.hidden, 2 * self.d), "zeros"),
+                                      ("b2", (2 * self.d,), "zeros")):
+                self.add_weight(shape=shape, initializer=init, name=f"made_{t}_{name}", dtype="float32")
+        self.built = True
+
+    def step(self, t, z, context):
+        by_name = {v.name: v for v in self.weights}
+        w1, v, b1, w2, b2 = (by_name[f"made_{t}_{n}"] for n in ("w1", "v", "b1", "w2", "b2"))
+        h = tf.nn.relu(tf.matmul(z, w1 * self.mask1) + tf.matmul(context, v) + b1)
+        out = tf.matmul(h, w2 * self.mask2) + b2
+        return out[:, : self.d], out[:, self.d :]
+
+    def call(self, inputs=None):
+        return None

@@ -31,9 +31,17 @@ def resolve_seed(seed=None):
 
 
 def draw_z(seed, num, latent_dim, temperature=1.0):
-    """``num`` draws of z ~ N(0, T^2 I): ``[num, latent_dim]`` float32, the same for a seed on every backend."""
+    """``num`` draws of z ~ N(0, T^2 I): ``[num, latent_dim]`` float32, the same for a seed on every backend.
+
+    A learned prior's draws start from these too: they are its ``eps`` (``draw_u`` picks the components)."""
     z = np.random.default_rng(int(seed) % 2**64).standard_normal((int(num), int(latent_dim)))
     return (float(temperature) * z).astype(np.float32)
+
+
+def draw_u(seed, num):
+    """``num`` uniform numbers in [0, 1) that pick a mixture prior's components: ``[num]`` float32, from a stream
+    of their own (``draw_z``'s numbers are the same with and without them)."""
+    return np.random.default_rng((int(seed) % 2**64, 1)).random(int(num)).astype(np.float32)
 
 
 def _sample_labels(num_classes, num, nrow, label):
@@ -63,7 +71,8 @@ def labels_for(decoder, num, nrow, label):
 
 
 def sample(decoder, *, num=100, nrow=10, temperature=1.0, seed=None, output="samples.png", scale=2, label=None):
-    """Decodes ``num`` draws of z ~ N(0, T^2 I) with ``decoder``, writes them as a PNG grid and prints one line.
+    """Decodes ``num`` prior draws (N(0, T^2 I), or the decoder's prior) with ``decoder``, writes them as a PNG grid
+    and prints one line.
 
     Args:
         decoder: a ``KerasDecoder``, ``FileDecoder`` or ``RemoteDecoder`` (anything with their attributes).
@@ -78,7 +87,8 @@ def sample(decoder, *, num=100, nrow=10, temperature=1.0, seed=None, output="sam
     """
     labels, num, nrow = labels_for(decoder, num, nrow, label)
     seed = resolve_seed(seed)
-    images = np.asarray(decoder.decode(draw_z(seed, num, decoder.latent_dim, temperature), labels), np.float32)
+    z = decoder.prior_z(draw_z(seed, num, decoder.latent_dim, temperature), draw_u(seed, num))
+    images = np.asarray(decoder.decode(z, labels), np.float32)
     grids.save_png(output, grids.make_grid(images, nrow=nrow), scale=scale)
     print(f"tfvae: wrote {num} samples (T={temperature}, seed {seed}{decoder.detail}) from {decoder.source} "
           f"to {output}")
@@ -103,6 +113,10 @@ class Decoder:
     def decode(self, z, labels):
         """Images ``[N, H, W, C]`` in [0, 1] for z ``[N, latent_dim]`` float32 and labels (a list of ints, or None)."""
         raise NotImplementedError
+
+    def prior_z(self, eps, u):
+        """The prior's draws for noise ``eps`` ``[N, latent_dim]`` and component picks ``u`` ``[N]``: ``eps`` for N(0, I)."""
+        return eps
 
     def close(self):
         pass
@@ -132,14 +146,26 @@ class KerasDecoder(Decoder):
         self.num_classes = int(getattr(model, "num_classes", 0) or 0)
 
     @classmethod
-    def from_checkpoint(cls, load_weight_dir):
-        from tfvae import checkpoints
+    def from_checkpoint(cls, load_weight_dir, sampler=None):
+        """The model of a checkpoint, drawing z from its fitted sampler (``tfvae.samplers.load``) or its prior."""
+        from tfvae import checkpoints, samplers
 
         model, _, ckpt, _ = checkpoints.load_model(load_weight_dir)
-        return cls(model, ckpt)
+        out = cls(model, ckpt)
+        out.sampler = samplers.load(ckpt, sampler)
+        if out.sampler is not None:
+            out.detail = f", {out.sampler.name} sampler"
+        return out
 
     def decode(self, z, labels):
         return self.model.decode(z, None if labels is None else np.asarray(labels, np.int32)).numpy()
+
+    sampler = None  # a fitted post-hoc sampler (tfvae.samplers), drawn from instead of the prior
+
+    def prior_z(self, eps, u):
+        if self.sampler is not None:
+            return self.sampler.sample(eps, u)
+        return eps if self.model.prior.name == "standard" else self.model.prior_sample(eps, u).numpy()
 
 
 class FileDecoder(Decoder):
@@ -208,16 +234,17 @@ class RemoteDecoder(Decoder):
 
 # ----------------------------------------------------------------- commands
 def run_generate(load_weight_dir="better_weight", *, num=100, nrow=10, temperature=1.0, seed=None,
-                 output="samples.png", scale=2, label=None):
+                 output="samples.png", scale=2, label=None, sampler=None):
     """``tfvae generate``: ``num`` samples of a checkpoint's Keras model as a PNG grid (``sample``).
 
-    A cvae samples class ``label``, or one row per class when ``label`` is None.
+    A cvae samples class ``label``, or one row per class when ``label`` is None. ``sampler``: ``--sampler``
+    (None: the sampler fitted beside the weights if there is one, else the prior; ``prior``: the prior).
 
     Returns:
         ``(images, seed)``.
     """
-    return sample(KerasDecoder.from_checkpoint(load_weight_dir), num=num, nrow=nrow, temperature=temperature,
-                  seed=seed, output=output, scale=scale, label=label)
+    return sample(KerasDecoder.from_checkpoint(load_weight_dir, sampler), num=num, nrow=nrow,
+                  temperature=temperature, seed=seed, output=output, scale=scale, label=label)
 
 
 def run_generate_exported(path, *, num=100, nrow=10, temperature=1.0, seed=None, output="samples.png", scale=2,

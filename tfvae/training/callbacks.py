@@ -120,11 +120,16 @@ def cosine_factor(progress, alpha=0.01):
 class TimeBudget(keras.callbacks.Callback):
     """Stops training when the next epoch would overrun a wall-clock budget.
 
-    The estimate of the next epoch is the last one's wall time (validation
-    included); at least one epoch always runs.
+    The budget is the run's: a resumed run starts with the time of the epochs
+    it recorded (``spent``, training and validation), so a run killed and
+    resumed stops, and anneals its cosine, where one uninterrupted run would
+    (the time of an epoch cut short by the kill is not counted). The estimate
+    of the next epoch is the last one's wall time (validation included); at
+    least one epoch of each invocation runs.
 
     Args:
-        minutes: the budget of this invocation.
+        minutes: the budget of the run.
+        spent: seconds already used by the epochs of the history a resumed run continues.
         cosine_lr: if set, the peak learning rate of a budget-aware cosine
             schedule: each epoch starts at ``cosine_lr * cosine_factor(p)``,
             where ``p`` is the larger of the fraction of the budget used and
@@ -133,14 +138,15 @@ class TimeBudget(keras.callbacks.Callback):
         epochs: the epoch bound of the run (``--epoch``).
     """
 
-    def __init__(self, minutes, cosine_lr=None, epochs=None):
+    def __init__(self, minutes, cosine_lr=None, epochs=None, spent=0.0):
         super().__init__()
         self.seconds = 60.0 * float(minutes)
         self.cosine_lr = cosine_lr
         self.epochs = epochs
+        self.spent = float(spent)
 
     def on_train_begin(self, logs=None):
-        self._t0 = time.perf_counter()
+        self._t0 = time.perf_counter() - self.spent
         self._epoch_seconds = None
 
     def on_epoch_begin(self, epoch, logs=None):

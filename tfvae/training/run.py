@@ -147,7 +147,10 @@ def _callbacks(model, config, tc, run_dir, history, best_val, val_split, binariz
         callbacks.insert(0, cb.KLWarmup(model.config.beta, tc.kl_warmup_epochs))
     if tc.minutes:
         cosine_lr = tc.learning_rate if tc.lr_schedule == "cosine" else None
-        callbacks.append(cb.TimeBudget(tc.minutes, cosine_lr, tc.epoch))  # after RunRecorder: the last epoch is saved first
+        spent = sum(v for h in history for v in (h.get("epoch_seconds"), h.get("val_seconds"))  # a resumed run's
+                    if isinstance(v, (int, float)) and math.isfinite(v))
+        # after RunRecorder: the last epoch is saved first
+        callbacks.append(cb.TimeBudget(tc.minutes, cosine_lr, tc.epoch, spent=spent))
     return callbacks, log_dir
 
 

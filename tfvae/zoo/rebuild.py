@@ -187,7 +187,9 @@ def training_record(name, recipe, run_dir):
     shown = " ".join(train_command(name, recipe, "<run>")).replace(SHARED, "../shared")
     rec = {"command": "tfvae " + shown, "checkpoint": recipe["select"], "epochs": len(history),
            "checkpoint_epoch": io.read_json(os.path.join(weights, "state.json")).get("epoch"),
-           "epoch_minutes": round(sum(e["epoch_seconds"] + e.get("val_seconds", 0.0) for e in history) / 60, 2)}
+           "epoch_minutes": round(sum(e["epoch_seconds"] + e.get("val_seconds", 0.0) for e in history) / 60, 2),
+           # training alone, summed over the epochs of every invocation (a run stopped and resumed)
+           "train_minutes": round(sum(e["epoch_seconds"] for e in history) / 60, 2)}
     if os.path.exists(os.path.join(run_dir, "zoo_wall.json")):
         rec.update(io.read_json(os.path.join(run_dir, "zoo_wall.json")))
     return rec
@@ -208,6 +210,8 @@ def table(weights_root):
     rows = ["| name | what | picture | test metrics | minutes | rebuild |", "|---|---|---|---|---|---|"]
     for name in ["better_weight"] + [n for n in RECIPES if RECIPES[n].get("ship", True)]:
         home = os.path.join(weights_root, name)
+        if not os.path.exists(os.path.join(home, "metrics.json")):  # a recipe not built yet
+            continue
         metric = table_metric(home)
         rec = io.read_json(os.path.join(home, "training.json")) if name != "better_weight" else {"wall_minutes": 60}
         picture = next(p for p in ("class_grid", "manifold", "samples", "reconstructions") if os.path.exists(

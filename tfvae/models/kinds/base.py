@@ -14,41 +14,14 @@ registers one kind, so ``tfvae train --model NAME`` works with no tfvae
 file changed.
 """
 
-import dataclasses
-from typing import Any, Tuple
+from typing import Tuple
 
 from tfvae.errors import TfvaeError
+from tfvae.models.axes import FIELD_TYPES, Field, Registry, describe  # noqa: F401  (Field: a kind's fields)
 
-# What a field's value is: how the config normalises it and how the command line parses it.
-FIELD_TYPES = ("int", "float", "widths", "bool")
-
-
-@dataclasses.dataclass(frozen=True)
-class Field:
-    """One config field a kind owns (``config.json`` key, ``--NAME`` flag).
-
-    Attributes:
-        name: the key and the flag's name.
-        default: its value when not given (0 / () mean "derive it in ``Kind.check``").
-        help: the flag's help, without the kind's name (the flag adds it).
-        type: one of ``FIELD_TYPES``: ``int`` (>= ``minimum``), ``float``,
-            ``widths`` (positive layer widths, ``512,256`` on the command line) or ``bool``.
-        minimum: the smallest value an ``int`` field takes on the command line.
-    """
-
-    name: str
-    default: Any
-    help: str
-    type: str = "int"
-    minimum: int = 1
-
-    def normalise(self, value):
-        if self.type == "widths":
-            return tuple(int(v) for v in value)
-        return {"int": int, "float": float, "bool": bool}[self.type](value)
-
-    def to_json(self, value):
-        return list(value) if self.type == "widths" else value
+# --model name -> the Kind instance: the axis' registry (built-in kinds and plugins register into it).
+REGISTRY = Registry("model", "vae", "tfvae.kinds")
+KINDS = REGISTRY.values
 
 
 class Kind:
@@ -63,6 +36,7 @@ class Kind:
         can_sample: has a prior to sample from (``tfvae generate``).
         has_likelihood_bound: evaluation reports an ELBO and an importance-weighted NLL.
         conv: builds with ``--arch conv`` (else only the dense architectures).
+        analytic_kl: its KL term has a closed form when the prior's has (a vae2's z1 term has none).
     """
 
     name = None
@@ -73,6 +47,7 @@ class Kind:
     can_sample = True
     has_likelihood_bound = True
     conv = True
+    analytic_kl = True
 
     # The training hooks (None: the engine's defaults, tfvae.engine.steps.Trainer). Every path, XLA step,
     # stacks and replicas, calls them once per optimizer step; a kind never overrides train_step.
@@ -96,32 +71,24 @@ class Kind:
         if not self.conv and cfg.arch == "conv":
             raise TfvaeError(f"--model {self.name} is built for --arch mlp or gated, not conv")
 
+    # The networks of the posterior q (model attributes): what PIWAE trains on its own bound.
+    inference_networks = ("encoder",)
+
+    def inference_variables(self, model):
+        """The trainable variables of the inference side (encoder networks, a flow posterior's)."""
+        out = [v for name in self.inference_networks for v in getattr(model, name).trainable_variables]
+        extra = getattr(model, "posterior_parameters", None)
+        return out + (list(extra.trainable_variables) if extra is not None else [])
+
     def noise_width(self, cfg):
         """Standard-normal numbers per posterior sample of a step (None: the kind draws no noise)."""
         return cfg.latent_dim
 
     def describe(self):
         """The kind as the README's table and ``tfvae --help`` show it."""
-        own = ", ".join(f"--{f.name}" for f in self.fields)
-        return f"{self.help}" + (f" (its own flags: {own})" if own else "")
-
-
-# --model name -> the Kind instance. Filled by @register (built-in kinds and plugins).
-KINDS = {}
+        return describe(self)
 
 
 def register(cls):
     """Class decorator: registers a ``Kind`` subclass under its ``name``. Returns the class."""
-    if not (isinstance(cls.name, str) and cls.name.isidentifier()):
-        raise ValueError(f"a kind needs a name that is an identifier, got {cls.name!r}")
-    seen = {}
-    for f in cls.fields:
-        if f.type not in FIELD_TYPES:
-            raise ValueError(f"kind {cls.name}: field {f.name} has type {f.type!r}, not one of {FIELD_TYPES}")
-        seen[f.name] = f
-    for other in KINDS.values():
-        for f in other.fields:
-            if f.name in seen and other.name != cls.name and seen[f.name] != f:
-                raise ValueError(f"kind {cls.name}: field {f.name} is declared differently by kind {other.name}")
-    KINDS[cls.name] = cls()
-    return cls
+    return REGISTRY.register(cls)

@@ -14,11 +14,15 @@ class CVAEKind(VAEKind):
     conditional = True
 
     def one_hot(self, model, labels, n):
-        """``[n, num_classes]`` one-hot labels (one label is repeated ``n`` times)."""
+        """``[n, num_classes]`` one-hot labels (one label is repeated ``n`` times); soft labels ``[n, C]``
+        (floats, a VampPrior's learned ones) pass as they are."""
         from tfvae._tf import tf
 
         if labels is None:
             raise TfvaeError("a cvae needs labels: pass (images, labels) or label=")
+        labels = tf.convert_to_tensor(labels)
+        if labels.dtype.is_floating and labels.shape.rank == 2:
+            return labels
         labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
         k = model.num_classes
         return tf.broadcast_to(tf.one_hot(labels, k), [n, k]) \

@@ -72,7 +72,8 @@ class VAEKind(Kind):
                 XLA pass (``Likelihood.log_prob_samples``; evaluation).
 
         Returns:
-            dict: ``log_px_z`` ``[b, k]``; ``kl`` ``[b]`` (closed form);
+            dict: ``log_px_z`` ``[b, k]``; ``kl`` ``[b]`` (closed form), or ``[b, k]``
+            (``log q(z|x) - log p(z)`` of each draw, for a prior without one);
             ``log_w`` ``[b, k]`` (``log p(x, z) - log q(z | x)``; None when
             neither ``fused`` nor the objective needs it); ``z_mean``,
             ``z_log_var`` ``[b, latent_dim]``; ``raw`` (decoder output of each
@@ -84,20 +85,33 @@ class VAEKind(Kind):
         k = eps.shape[1] if eps.shape[1] is not None else tf.shape(eps)[1]
         z_mean, z_log_var = self.encode(model, x, labels, training=training)
         b = tf.shape(z_mean)[0]
-        if fused:
-            z, log_ratio = densities.sample_and_log_ratio(z_mean, z_log_var, eps)
-        elif model.objective.needs_log_w:
-            z, log_ratio = densities.draw_and_log_ratio(z_mean, z_log_var, eps)
-        else:  # the ELBO needs no log-ratio: just the draw
-            z, log_ratio = densities.reparameterize(z_mean, z_log_var, eps), None
+        if not model.closed_form_kl:  # a learned prior or a flow: the KL is a Monte-Carlo term of the draws
+            d = model.latent_dim
+            z0 = densities.reparameterize(z_mean, z_log_var, eps)
+            context = tf.concat([z_mean, z_log_var], axis=-1)
+            z, log_det = model.posterior_transform(tf.reshape(z0, [-1, d]), tf.repeat(context, k, axis=0))
+            log_q = densities.log_normal_from_noise(z_log_var, eps) - tf.reshape(log_det, [b, k])
+            log_ratio = tf.reshape(model.prior_log_prob(z), [b, k]) - log_q
+            z, kl = tf.reshape(z, [b, k, d]), -log_ratio
+        else:
+            kl = densities.kl_standard_normal(z_mean, z_log_var)
+            if fused:
+                z, log_ratio = densities.sample_and_log_ratio(z_mean, z_log_var, eps)
+            elif model.objective.needs_log_w:
+                z, log_ratio = densities.draw_and_log_ratio(z_mean, z_log_var, eps)
+            else:  # the ELBO needs no log-ratio: just the draw
+                z, log_ratio = densities.reparameterize(z_mean, z_log_var, eps), None
         rep_labels = labels if labels is None or k == 1 else tf.repeat(labels, k)
         raw = self.decoder_output(model, tf.reshape(z, [-1, model.latent_dim]), rep_labels, training=training)
         log_px_z = model.log_likelihood_samples(x, raw, k, fused)
         first = raw if k == 1 else tf.reshape(raw, tf.concat([[b, k], tf.shape(raw)[1:]], 0))[:, 0]
-        return {"log_px_z": log_px_z, "kl": densities.kl_standard_normal(z_mean, z_log_var),
-                "log_w": None if log_ratio is None else log_px_z + log_ratio, "z_mean": z_mean, "z_log_var": z_log_var, "raw": first}
+        return {"log_px_z": log_px_z, "kl": kl, "log_w": None if log_ratio is None else log_px_z + log_ratio,
+                "z_mean": z_mean, "z_log_var": z_log_var, "raw": first}
 
     def evaluation_terms(self, model, x, labels, eps, k):
         """``terms`` for ``k`` importance samples, plus ``recon`` (decoder means at ``z_mean``)."""
+        from tfvae._tf import tf
+
         t = self.terms(model, x, labels, eps, fused=True)
-        return {**t, "recon": self.sample(model, t["z_mean"], labels)}
+        kl = t["kl"] if t["kl"].shape.rank == 1 else tf.reduce_mean(t["kl"], axis=1)  # Monte Carlo: over the k
+        return {**t, "kl": kl, "recon": self.sample(model, t["z_mean"], labels)}

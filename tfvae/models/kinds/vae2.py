@@ -1,6 +1,6 @@
 """``--model vae2``: two stochastic layers (Burda et al., 2016): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1).
 
-``latent_dim`` is the top layer z2, the one with the N(0, I) prior that
+``latent_dim`` is the top layer z2, the one with the prior (``--prior``, N(0, I) by default) that
 sampling and the exported decoder take; ``latent_dim1`` the bottom one.
 Decoding a top z goes through the mean of ``p(z1 | z2)``.
 """
@@ -20,6 +20,8 @@ class VAE2Kind(VAEKind):
     name = "vae2"
     help = "two stochastic layers (Burda et al. 2016); --latent_dim is the top one"
     conv = False
+    analytic_kl = False
+    inference_networks = ("encoder", "encoder2")
     fields = (
         Field("latent_dim1", 0, "size of the bottom stochastic layer (default 2 x latent_dim)"),
         Field("hidden2", (), "widths between the two stochastic layers (default half of --hidden)", type="widths"),
@@ -92,7 +94,8 @@ class VAE2Kind(VAEKind):
         ``z1 ~ q(z1|x)``, ``z2 ~ q(z2|z1)``; the importance weight is
         ``log p(x|z1) + log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1)``.
         ``kl`` ``[b, k]`` is ``log q(z1|x) - log p(z1|z2)`` plus the analytic KL
-        of ``q(z2|z1)`` from N(0, I): z1's KL has no closed form. ``z_mean``
+        of ``q(z2|z1)`` from N(0, I) (for a learned prior, ``log q(z2|z1) - log p(z2)``): z1's KL has no
+        closed form. ``z_mean``
         and ``z_log_var`` are ``q(z2|z1)`` at the mean of ``q(z1|x)``.
         """
         from tfvae._tf import tf
@@ -106,14 +109,19 @@ class VAE2Kind(VAEKind):
         flat1 = tf.reshape(z1, [-1, d1])
         m2, lv2 = self._top(model, flat1, training)
         z2 = m2 + tf.exp(0.5 * lv2) * tf.reshape(eps[..., d1:], [-1, d2])
+        log_q2 = densities.log_normal(z2, m2, lv2)
+        if model.posterior.flow:  # on the top layer: z2 = flow(z2_0), log q(z2 | z1) less the log-determinants
+            z2, log_det = model.posterior_transform(z2, tf.concat([m2, lv2], axis=-1))
+            log_q2 -= log_det
+        log_q2 = tf.reshape(log_q2, [b, k])
         pm1, plv1 = self._prior1(model, z2, training)
         raw = self._decode_z1(model, flat1, training)
         log_px_z = tf.reshape(model.log_likelihood(tf.repeat(x, k, axis=0), raw), [b, k])
         log_q1 = densities.log_normal(z1, m1[:, None, :], lv1[:, None, :])
         log_p1 = tf.reshape(densities.log_normal(flat1, pm1, plv1), [b, k])
-        log_q2 = tf.reshape(densities.log_normal(z2, m2, lv2), [b, k])
-        log_p2 = tf.reshape(densities.log_standard_normal(z2), [b, k])
-        kl = log_q1 - log_p1 + tf.reshape(densities.kl_standard_normal(m2, lv2), [b, k])
+        log_p2 = tf.reshape(model.prior_log_prob(z2), [b, k])
+        kl2 = densities.kl_standard_normal(m2, lv2) if model.closed_form_kl else log_q2 - log_p2
+        kl = log_q1 - log_p1 + tf.reshape(kl2, [b, k])
         top_mean, top_log_var = self._top(model, m1, training)
         first = tf.reshape(raw, tf.concat([[b, k], tf.shape(raw)[1:]], 0))[:, 0]
         return {"log_w": log_px_z + log_p1 + log_p2 - log_q1 - log_q2, "log_px_z": log_px_z, "kl": kl,
