@@ -1,0 +1,45 @@
+"""Every prior and posterior trains a full epoch through ``tfvae train`` and is evaluated by ``tfvae eval``.
+
+Two runs cover the four values beyond the defaults (a mixture prior with a planar flow, a VampPrior with an IAF),
+started together; a full epoch of 2 000 real MNIST digits each. The maths of each value alone is
+tests/unit/test_priors.py, test_posteriors.py, test_objectives.py; their pairwise combinations the harness
+(tests/unit/test_kinds.py).
+"""
+
+import json
+import sys
+
+import pytest
+
+from tests.helpers import MNIST, NO_XLA, checkout_env, run_together
+
+pytestmark = pytest.mark.slow
+
+RUNS = {
+    "mog-planar": ["--prior", "mog", "--prior_components", "4", "--posterior", "planar", "--flow_steps", "2",
+                   "--objective", "miwae", "--k", "2", "--iw_groups", "2"],
+    "vamp-iaf": ["--model", "vae2", "--prior", "vamp", "--prior_components", "20", "--posterior", "iaf",
+                 "--objective", "piwae", "--k", "2", "--iw_groups", "2", *NO_XLA],
+}
+DATA = ["--dataset", MNIST, "--train_examples", "2000", "--val_examples", "200", "--binarize", "dynamic", "--batch", "50"]
+
+
+def test_each_prior_and_posterior_trains_an_epoch_and_evaluates(tmp_path):
+    cmd = [sys.executable, "-m", "tfvae"]
+    env = dict(env=checkout_env(), cwd=tmp_path)
+    trains = run_together(*((cmd + ["train", *DATA, *flags, "--latent_dim", "8", "--hidden", "64", "--epoch", "1",
+                                    "--no_images", "--run_dir", str(tmp_path / name)], env)
+                            for name, flags in RUNS.items()))
+    for name, r in zip(RUNS, trains):
+        assert r.returncode == 0, (name, r.stderr[-3000:])
+        hist = json.loads((tmp_path / name / "history.json").read_text())
+        assert len(hist) == 1 and hist[0]["val"]["loss"] < 400, hist  # far better than chance (543 nats)
+    evals = run_together(*((cmd + ["eval", "--load_weight_dir", str(tmp_path / name / "checkpoints" / "best"),
+                                   "--dataset", MNIST, "--num_examples", "100", "--iwae_samples", "20", "--output",
+                                   str(tmp_path / f"{name}.json")], env) for name in RUNS))
+    for name, r in zip(RUNS, evals):
+        assert r.returncode == 0, (name, r.stderr[-3000:])
+        m = json.loads((tmp_path / f"{name}.json").read_text())
+        assert m["kl_estimator"] == "monte_carlo" and m["nll"] <= m["neg_elbo"] + 1e-3, m
+    saved = json.loads((tmp_path / "vamp-iaf" / "config.json").read_text())["model"]
+    assert (saved["prior"], saved["prior_components"], saved["posterior"], saved["flow_steps"]) == ("vamp", 20, "iaf", 4)  # the default steps
