@@ -9,7 +9,9 @@ tests/unit/test_priors.py, test_posteriors.py, test_objectives.py; their pairwis
 import json
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.helpers import MNIST, NO_XLA, checkout_env, run_together
 
@@ -41,5 +43,10 @@ def test_each_prior_and_posterior_trains_an_epoch_and_evaluates(tmp_path):
         assert r.returncode == 0, (name, r.stderr[-3000:])
         m = json.loads((tmp_path / f"{name}.json").read_text())
         assert m["kl_estimator"] == "monte_carlo" and m["nll"] <= m["neg_elbo"] + 1e-3, m
+    viz = run_together((cmd + ["viz", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--num_examples", "200",
+                               "--output_dir", str(tmp_path / "viz")], env))[0]
+    assert viz.returncode == 0, viz.stderr[-3000:]
+    grid = np.asarray(Image.open(tmp_path / "viz" / "pseudo_inputs.png"))
+    assert grid.shape[:2] == (2 * (28 + 2 + 2), 2 * (20 * (28 + 2) + 2)), grid.shape  # 20 pseudo-inputs, one row, x2
     saved = json.loads((tmp_path / "vamp-iaf" / "config.json").read_text())["model"]
     assert (saved["prior"], saved["prior_components"], saved["posterior"], saved["flow_steps"]) == ("vamp", 20, "iaf", 4)  # the default steps

@@ -36,6 +36,15 @@ def test_fit_a_gmm_then_generate_from_it_or_from_the_prior(small_run, tmp_path):
         outs[choice] = np.asarray(Image.open(tmp_path / f"{choice}.png"))
     np.testing.assert_array_equal(outs[None], outs["gmm"])  # the fitted sampler is the default
     assert np.abs(outs["gmm"].astype(int) - outs["prior"]).mean() > 1  # other codes, other digits
+    fd = {}
+    for choice in ("gmm", "prior"):
+        e = _tfvae("eval", "--load_weight_dir", str(run), "--num_examples", "100", "--iwae_samples", "2",
+                   "--sample_quality", "1000", "--sampler", choice, "--output", f"{choice}.json", cwd=tmp_path)
+        assert e.returncode == 0, e.stderr[-3000:]
+        m = json.loads((tmp_path / f"{choice}.json").read_text())
+        assert m["sample_fd_sampler"] == choice and m["sample_quality"]["n"] == 1000 and "sample FD" in e.stdout
+        fd[choice] = m["sample_fd"]
+    assert all(0 < v < 1e4 for v in fd.values()) and fd["gmm"] != fd["prior"], fd
     bad = _tfvae("generate", "--load_weight_dir", str(run), "--sampler", "two_stage", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("tfvae: error: --sampler two_stage") \
         and "Traceback" not in bad.stderr, bad.stderr

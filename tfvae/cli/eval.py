@@ -1,6 +1,7 @@
 """``tfvae eval``."""
 
 from tfvae.cli.argtypes import output_file, positive_int, weights_dir
+from tfvae.cli.fit_sampler import add_sampler_flag
 from tfvae.config import STRATEGIES, STRATEGY_HELP
 
 
@@ -22,6 +23,10 @@ def add_parser(sub):
     p.add_argument("--save_images", action="store_true", help="also write reconstructions.png beside the JSON")
     p.add_argument("--strategy", choices=STRATEGIES, default="default",
                    help="split each batch's importance sampling over replicas: " + STRATEGY_HELP)
+    p.add_argument("--sample_quality", type=positive_int, nargs="?", const=10000, default=None, metavar="N",
+                   help="also the Fréchet distance of N samples (decoder means) to N test images in the penultimate "
+                        "features of the dataset's shipped classifier (mnist, fashion_mnist; N default 10000)")
+    add_sampler_flag(p)
     p.set_defaults(func=run)
     return p
 
@@ -31,5 +36,6 @@ def run(args):
 
     evaluation.run_eval(args.load_weight_dir, dataset=args.dataset, data_dir=args.data_dir, split=args.split,
                       num_examples=args.num_examples, iwae_samples=args.iwae_samples, batch=args.batch,
-                      seed=args.seed, output=args.output, save_images=args.save_images, strategy=args.strategy)
+                      seed=args.seed, output=args.output, save_images=args.save_images, strategy=args.strategy,
+                      sample_quality=args.sample_quality, sampler=args.sampler)
     return 0

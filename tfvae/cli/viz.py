@@ -5,7 +5,8 @@ from tfvae.cli.argtypes import directory, positive_int, weights_dir
 
 def add_parser(sub):
     p = sub.add_parser("viz", help="pictures of a trained model's latent space",
-                       description="manifold.png, latent_scatter.png, interpolation.png (and class_grid.png for a cvae).")
+                       description="manifold.png, latent_scatter.png, interpolation.png (and class_grid.png for a cvae, "
+                                   "pseudo_inputs.png for a VampPrior).")
     p.add_argument("--load_weight_dir", type=weights_dir, default="better_weight",
                    help="run dir, checkpoint dir or shipped name (tfvae weights; default better_weight)")
     p.add_argument("--output_dir", type=directory, default=None, help="where to write (default <run or weights dir>/viz)")

@@ -62,27 +62,34 @@ METRICS = {m.key: m for m in (
            fmt="{:.1%}", places=("card",)),  # measured by tfvae.zoo.rebuild, not tfvae eval
     Metric("active_units", "active units", "Var > 0.01", unit="of {latent_dim}", fmt="{}",
            places=("terminal", "card", "page")),
+    Metric("sample_fd", "sample FD", "{sample_fd_n} samples of the {sample_fd_sampler} vs test images, classifier "
+           "features", unit="", fmt="{:.2f}", places=("terminal", "card", "page")),  # lower is better
+    Metric("kl_estimator", "KL estimator", unit="", fmt="{}", places=("terminal",)),
     Metric("seconds", "time", unit="s", fmt="{:.1f}"),
 )}
 HEADLINE = {"bernoulli": "nll", "gaussian": "elbo"}  # by decoder likelihood; a model without a bound: rmse
 OTHER_BOUND = {"nll": "neg_elbo", "elbo": "nll"}  # shown beside the headline
-ALWAYS_SHOWN = ("rmse", "conditional_accuracy")
+ALWAYS_SHOWN = ("rmse", "conditional_accuracy", "sample_fd")
 # Left out of published tables (card, page, README) where the headline is a density's ELBO: the same number
 # with its sign flipped, and a "code length" that is none for a density (the eval's own table keeps them).
 NOT_FOR_A_DENSITY = ("neg_elbo", "bits_per_dim")
-POSTERIOR_ONLY = ("kl", "active_units")  # the page leaves them out for a model without a posterior
+POSTERIOR_ONLY = ("kl", "active_units")
+TEXT_METRICS = ("kl_estimator",)  # shown as words (analytic, monte_carlo)  # the page leaves them out for a model without a posterior
 PLACES = ("terminal", "card", "page")
 # The terminal's rows as the release before listed them, (key, label template, unit template): for the
 # ``tfvae.evaluate`` alias only.
-TABLE_ROWS = [(k, ("  " if m.term else "") + (f"{m.name} ({m.protocol})" if m.protocol else m.name), m.unit)
-              for k, m in METRICS.items() if "terminal" in m.places]
+TABLE_ROWS = [(k, ("  " if METRICS[k].term else "") + (f"{METRICS[k].name} ({METRICS[k].protocol})"
+                                                        if METRICS[k].protocol else METRICS[k].name), METRICS[k].unit)
+              for k in ("nll", "bits_per_dim", "neg_elbo", "reconstruction_loss", "kl", "rmse", "active_units",
+                        "seconds")]
 
 
 def _present(m, keys):
     out = []
     for k in keys:
         v = m.get(k)
-        if k not in out and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if k not in out and (isinstance(v, (int, float)) and not isinstance(v, bool) or
+                             (k in TEXT_METRICS and isinstance(v, str))):
             out.append(k)
     return out
 

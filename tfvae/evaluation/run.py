@@ -21,7 +21,8 @@ def _check_fits(model, images, labels, dataset):
 
 
 def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, split="test", num_examples=None,
-             iwae_samples=5000, batch=None, seed=0, output=None, save_images=False, strategy="default"):
+             iwae_samples=5000, batch=None, seed=0, output=None, save_images=False, strategy="default",
+             sample_quality=None, sampler=None):
     """``tfvae eval``: evaluates a model over a split, prints the table, writes JSON (and reconstructions.png).
 
     Args:
@@ -36,6 +37,9 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
             ``./eval-NAME/metrics.json`` for installed weights).
         save_images: also write ``reconstructions.png`` beside the JSON.
         strategy: ``default``, ``mirrored`` or ``multiworker``: replicas share each batch.
+        sample_quality: N: also the Fréchet distance of N samples to N test images in the dataset's shipped
+            classifier's features (``tfvae.evaluation.sample_quality``; none for a dataset without one).
+        sampler: ``--sampler`` of those samples (None: the fitted post-hoc sampler if there is one, else the prior).
 
     Returns:
         the metrics dict written.
@@ -64,12 +68,24 @@ def run_eval(load_weight_dir="better_weight", *, dataset=None, data_dir=None, sp
         "dataset": dc.dataset, "split": split, "n_examples": m["n_examples"], "binarize": dc.binarize,
         "model": model.config.model, "likelihood": model.config.likelihood, "prior": model.config.prior,
         "posterior": model.config.posterior, "iwae_samples": m["iwae_samples"],
-        **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "kl_estimator", "rmse",
-                             "per_image_sd", "active_units", "latent_dim", "seconds")},
+        **{k: m[k] for k in ("elbo", "neg_elbo", "nll", "bits_per_dim", "reconstruction_loss", "kl", "kl_estimator",
+                             "rmse", "per_image_sd", "active_units", "latent_dim", "seconds")},
         "rmse_note": "RMSE of the decoder mean given z_mean against the (binarized) input, per image, averaged",
         "weights": os.path.abspath(ckpt),
         "seed": seed,
     }
+    if sample_quality:
+        from tfvae import samplers
+        from tfvae.evaluation.sample_quality import sample_quality as measure
+
+        grey = data.load_test_split(dataclasses.replace(dc, binarize="none"), "test").images.astype(np.float32) / 255
+        record = measure(model, dc.dataset, grey, n=sample_quality, seed=seed, sampler=samplers.load(ckpt, sampler))
+        if record is None:
+            print(f"tfvae: no sample quality for {dc.dataset}: tfvae ships a feature classifier for mnist and "
+                  "fashion_mnist only", flush=True)
+        else:
+            result.update(sample_quality=record, sample_fd=record["fd"], sample_fd_n=record["n"],
+                          sample_fd_sampler=record["sampler"])
     note = likelihood_note(model, bool(np.isin(images, (0.0, 1.0)).all()))
     if note:
         result["likelihood_note"] = note

@@ -90,9 +90,17 @@ def class_grid(model, path, per_class=10, seed=0):
                               "cvae samples: row = class, column = shared z")
 
 
+def pseudo_inputs(model, path, ncol=20, scale=2):
+    """A VampPrior's K learned pseudo-inputs (the images its components are the posteriors of), as a grid."""
+    u, _ = model.prior.pseudo_inputs(model)
+    u = u.numpy()
+    grids.save_png(path, grids.make_grid(u, nrow=min(ncol, len(u))), scale=scale)
+    return path
+
+
 def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=5000, grid=20,
             data_dir: str | None = None):
-    """``tfvae viz``: writes the pictures above for a trained model.
+    """``tfvae viz``: writes the pictures above for a trained model (and a VampPrior's ``pseudo_inputs.png``).
 
     Args:
         load_weight_dir: a checkpoint or run directory, or a shipped weights name.
@@ -125,6 +133,8 @@ def run_viz(load_weight_dir="better_weight", *, output_dir=None, num_examples=50
     written.append(interpolation(model, images, z, labels, os.path.join(out, "interpolation.png")))
     if model.config.conditional:
         written.append(class_grid(model, os.path.join(out, "class_grid.png")))
+    if hasattr(model.prior, "pseudo_inputs"):
+        written.append(pseudo_inputs(model, os.path.join(out, "pseudo_inputs.png")))
     for w in written:
         print(f"tfvae: wrote {w}")
     return written

@@ -135,6 +135,41 @@ def checkerboard(dest, data_dir):
                             "100 prior samples against the test images (tfvae.zoo.rebuild nyquist_share)"}
 
 
+def sample_quality_dataset(recipe):
+    """The recipe's dataset where tfvae ships a feature classifier for it and the model samples, else None."""
+    from tfvae.evaluation import classifier
+    from tfvae.models import kinds
+
+    flags = recipe["flags"]
+    value = {name: flags[flags.index(name) + 1] for name in ("--dataset", "--model") if name in flags}
+    if not kinds.get(value.get("--model", "vae")).can_sample:
+        return None
+    return classifier.dataset_of(value.get("--dataset", "mnist"))
+
+
+def add_sample_quality(dest, sampler=None, n=10000):
+    """Adds the sample-quality keys (``tfvae eval --sample_quality``'s) to a shipped set's metrics.json, without
+    evaluating the rest again; returns the record (None for a dataset without a classifier)."""
+    import dataclasses
+
+    import numpy as np
+
+    from tfvae import data, samplers
+    from tfvae.evaluation.sample_quality import sample_quality
+
+    model, config, ckpt, _ = checkpoints.load_model(dest)
+    dc = dataclasses.replace(data.DataConfig.from_dict(config["data"]), binarize="none")
+    grey = data.load_test_split(dc, "test").images.astype(np.float32) / 255
+    record = sample_quality(model, dc.dataset, grey, n=n, sampler=samplers.load(ckpt, sampler))
+    if record is not None:
+        path = os.path.join(dest, "metrics.json")
+        metrics = io.read_json(path)
+        metrics.update(sample_quality=record, sample_fd=record["fd"], sample_fd_n=record["n"],
+                       sample_fd_sampler=record["sampler"])
+        io.write_json(path, metrics)
+    return record
+
+
 def measure(name, recipe, run_dir, dest):
     """Ships the recipe's checkpoint to ``dest``, evaluates it into metrics.json and draws its pictures."""
     weights = chosen_checkpoint(run_dir, recipe["select"])
@@ -143,8 +178,9 @@ def measure(name, recipe, run_dir, dest):
     k = 5000 if "--binarize" in recipe["flags"] else 1000
     metrics_path = os.path.join(dest, "metrics.json")
     save = ["--save_images"] if "reconstructions" in recipe["pictures"] else []
+    quality = ["--sample_quality"] if sample_quality_dataset(recipe) else []
     if tfvae(["eval", "--load_weight_dir", dest, "--iwae_samples", str(k), "--output", metrics_path]
-                + data_dir + save):
+                + data_dir + save + quality):
         sys.exit(f"zoo: error: evaluating {dest} failed")
     metrics = io.read_json(metrics_path)
     metrics["weights"] = f"{os.path.relpath(weights, os.path.dirname(run_dir))} (copied to weights/{name})"
@@ -233,6 +269,8 @@ def main():
     ap.add_argument("--skip_training", action="store_true", help="only finish a run already trained under --out")
     ap.add_argument("--card_only", action="store_true", help="only rewrite training.json and "
                     "MODEL_CARD.md (no training, no evaluation; without the run under --out, only the card)")
+    ap.add_argument("--sample_quality_only", action="store_true", help="only add the sample-quality keys "
+                    "(tfvae eval --sample_quality) to the shipped metrics.json, then rewrite the card")
     args = ap.parse_args()
     if args.name == "table":
         print(table(args.weights))
@@ -241,6 +279,9 @@ def main():
         recipe, run_dir = RECIPES[name], os.path.join(args.out, name)
         shipped = recipe.get("ship", True)
         dest = os.path.join(args.weights, name) if shipped else os.path.join(args.out, name + "-weights")
+        if args.sample_quality_only:
+            print(name, add_sample_quality(dest), flush=True)
+            args.card_only = True
         if not (args.skip_training or args.card_only):
             start = time.time()
             if tfvae(train_command(name, recipe, run_dir)):
