@@ -48,5 +48,16 @@ def test_each_prior_and_posterior_trains_an_epoch_and_evaluates(tmp_path):
     assert viz.returncode == 0, viz.stderr[-3000:]
     grid = np.asarray(Image.open(tmp_path / "viz" / "pseudo_inputs.png"))
     assert grid.shape[:2] == (2 * (28 + 2 + 2), 2 * (20 * (28 + 2) + 2)), grid.shape  # 20 pseudo-inputs, one row, x2
+    # what cannot draw a learned prior's samples says so in one line
+    export = run_together((cmd + ["export", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--export_dir",
+                                  str(tmp_path / "exported")], env))[0]
+    assert export.returncode == 0, export.stderr[-3000:]
+    refused = run_together(
+        (cmd + ["generate", "--exported", str(tmp_path / "exported" / "decoder" / "1"), "--output", "x.png"], env),
+        (cmd + ["explore", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--no_browser", "--port", "0"], env))
+    for r in refused:
+        assert r.returncode == 2 and r.stderr.startswith("tfvae: error: ") and "--prior vamp" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "x.png").exists()
     saved = json.loads((tmp_path / "vamp-iaf" / "config.json").read_text())["model"]
     assert (saved["prior"], saved["prior_components"], saved["posterior"], saved["flow_steps"]) == ("vamp", 20, "iaf", 4)  # the default steps

@@ -40,7 +40,8 @@ def metadata(model, name, version=None, litert_quantize=None):
     cfg = model.config
     meta = {"model": name, "kind": cfg.model, "latent_dim": int(cfg.latent_dim),
             "input_shape": [int(v) for v in cfg.input_shape], "num_classes": int(cfg.num_classes),
-            "can_sample": bool(model.can_sample), "saved_model_version": version}
+            "can_sample": bool(model.can_sample), "saved_model_version": version, "prior": cfg.prior,
+            "posterior": cfg.posterior}
     if litert_quantize is not None:
         meta["litert_quantize"] = litert_quantize
     return meta

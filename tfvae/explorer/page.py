@@ -72,6 +72,10 @@ def page_config(load_weight_dir, serving_url=None):
         raise TfvaeError(f"{os.path.join(ckpt, 'config.json')}: unknown model kind {kind!r} (this tfvae knows "
                          f"{', '.join(kinds.names())}); explore it with the tfvae that trained it")
     traits = kinds.get(kind)
+    prior = model.get("prior") or MODEL_DEFAULTS["prior"]
+    if prior != MODEL_DEFAULTS["prior"]:
+        raise TfvaeError(f"{ckpt} holds a model with --prior {prior}: the explorer samples z from N(0, I) only; draw "
+                         f"its samples with tfvae generate --load_weight_dir {ckpt}")
     try:
         shape = [int(v) for v in model.get("input_shape", MODEL_DEFAULTS["input_shape"])]
         latent = int(model.get("latent_dim", MODEL_DEFAULTS["latent_dim"]))

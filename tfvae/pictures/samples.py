@@ -178,6 +178,10 @@ class FileDecoder(Decoder):
         meta = loaded.metadata
         if meta.get("can_sample") is False:
             raise _no_prior(f"{path} is the decoder of a plain auto-encoder (--model ae)")
+        if meta.get("prior", "standard") != "standard":
+            raise TfvaeError(f"{path} is the decoder of a model with --prior {meta['prior']}, whose draws the exported "
+                             "files cannot make (they hold the decoder and the encoder only); sample it from its "
+                             "checkpoint: tfvae generate --load_weight_dir CHECKPOINT")
         self.source = f"{path} ({loaded.runtime})"
         self.latent_dim = int(self.signature.inputs["z"].shape[-1])
         self.conditional = "label" in self.signature.inputs
