@@ -101,3 +101,21 @@ def test_budget_cosine_reaches_its_floor_by_the_epoch_bound():
         budget.on_epoch_end(epoch)
     assert rates == sorted(rates, reverse=True) and abs(rates[-1] - 1e-5) < 1e-9
     assert not budget.model.stop_training  # an hour is far away
+
+
+def test_a_resumed_run_counts_the_time_its_recorded_epochs_took():
+    """--minutes is the run's budget: resumed with 59 of 60 minutes spent, its cosine starts near the floor and
+    it stops after one epoch."""
+    from types import SimpleNamespace
+
+    import tensorflow as tf
+
+    from tfvae import training
+
+    budget = training.TimeBudget(minutes=1, cosine_lr=1e-3, epochs=1000, spent=59.0)
+    budget.set_model(SimpleNamespace(optimizer=SimpleNamespace(learning_rate=tf.Variable(1e-3)), stop_training=False))
+    budget.on_train_begin()
+    budget.on_epoch_begin(10)
+    assert float(budget.model.optimizer.learning_rate.numpy()) < 0.02 * 1e-3  # 59/60 of the way down
+    budget.on_epoch_end(10)
+    assert budget.model.stop_training

@@ -125,6 +125,10 @@ class Registry:
                 out.setdefault(f.name, (f, []))[1].append(name)
         return out
 
+    def functions(self):
+        """``(names, get, fields, markdown_table)``: what an axis' package exports of its registry."""
+        return self.names, self.get, self.fields, self.markdown_table
+
     def markdown_table(self):
         """The README's table of this axis (a test checks the README against it)."""
         rows = [f"| `--{self.axis}` | what it is |", "|---|---|"]

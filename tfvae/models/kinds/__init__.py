@@ -23,7 +23,4 @@ from tfvae.models.kinds.base import KINDS, REGISTRY, Field, Kind, register  # no
 
 ENTRY_POINT_GROUP = REGISTRY.group
 load_plugins = REGISTRY.load_plugins
-names = REGISTRY.names
-get = REGISTRY.get
-fields = REGISTRY.fields
-markdown_table = REGISTRY.markdown_table
+names, get, fields, markdown_table = REGISTRY.functions()

@@ -11,10 +11,7 @@ from tfvae.models.objectives import elbo  # noqa: F401  (first: the default; eac
 from tfvae.models.objectives import iwae, miwae, piwae, ciwae  # noqa: F401
 from tfvae.models.objectives.base import REGISTRY, Objective, register  # noqa: F401
 
-names = REGISTRY.names
-get = REGISTRY.get
-fields = REGISTRY.fields
-markdown_table = REGISTRY.markdown_table
+names, get, fields, markdown_table = REGISTRY.functions()
 
 
 def for_config(cfg):

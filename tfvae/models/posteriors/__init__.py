@@ -11,7 +11,4 @@ from tfvae.models.posteriors import planar  # noqa: F401  (then iaf: the order o
 from tfvae.models.posteriors import iaf  # noqa: F401
 from tfvae.models.posteriors.base import REGISTRY, Posterior, register  # noqa: F401
 
-names = REGISTRY.names
-get = REGISTRY.get
-fields = REGISTRY.fields
-markdown_table = REGISTRY.markdown_table
+names, get, fields, markdown_table = REGISTRY.functions()

@@ -11,7 +11,4 @@ from tfvae.models.priors import standard  # noqa: F401  (first: the default; eac
 from tfvae.models.priors import mog, vamp  # noqa: F401
 from tfvae.models.priors.base import REGISTRY, Prior, register  # noqa: F401
 
-names = REGISTRY.names
-get = REGISTRY.get
-fields = REGISTRY.fields
-markdown_table = REGISTRY.markdown_table
+names, get, fields, markdown_table = REGISTRY.functions()
