@@ -104,8 +104,8 @@ def test_budget_cosine_reaches_its_floor_by_the_epoch_bound():
 
 
 def test_a_resumed_run_counts_the_time_its_recorded_epochs_took():
-    """--minutes is the run's budget: resumed with 59 of 60 minutes spent, its cosine starts near the floor and
-    it stops after one epoch."""
+    """--minutes is the run's budget: resumed with 59 of 60 seconds spent, its cosine starts near the floor; with
+    61 spent it stops after one epoch."""
     from types import SimpleNamespace
 
     import tensorflow as tf
@@ -118,4 +118,10 @@ def test_a_resumed_run_counts_the_time_its_recorded_epochs_took():
     budget.on_epoch_begin(10)
     assert float(budget.model.optimizer.learning_rate.numpy()) < 0.02 * 1e-3  # 59/60 of the way down
     budget.on_epoch_end(10)
-    assert budget.model.stop_training
+    assert not budget.model.stop_training  # a second left
+    over = training.TimeBudget(minutes=1, cosine_lr=1e-3, epochs=1000, spent=61.0)
+    over.set_model(SimpleNamespace(optimizer=SimpleNamespace(learning_rate=tf.Variable(1e-3)), stop_training=False))
+    over.on_train_begin()
+    over.on_epoch_begin(11)
+    over.on_epoch_end(11)
+    assert over.model.stop_training
