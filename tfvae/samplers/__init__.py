@@ -96,9 +96,10 @@ def fit(load_weight_dir, sampler, options=None, seed=0, out=None):
     if not (model.kind.stochastic and model.can_sample) or model.config.conditional:
         raise TfvaeError(f"a post-hoc sampler is fitted to an unconditional model with a posterior; {ckpt} holds a "
                          f"--model {model.config.model}")
-    dest = out or checkpoints.writable_home(ckpt, os.path.basename(os.path.normpath(ckpt))) or ckpt
+    shipped = checkpoints.writable_home(ckpt, "x") is not None  # the installed weights: read-only
+    name = os.path.basename(os.path.normpath(ckpt))
+    dest = out or (os.path.join(os.getcwd(), f"{name}-{sampler}") if shipped else ckpt)
     if os.path.abspath(dest) != os.path.abspath(ckpt):
-        dest = os.path.join(os.path.dirname(dest), f"{os.path.basename(dest)}-{sampler}") if not out else dest
         if os.path.exists(dest) and not checkpoints.is_checkpoint(dest):
             raise TfvaeError(f"{dest} exists and is not a copy of {ckpt}; remove it or pass --out")
         os.makedirs(dest, exist_ok=True)
