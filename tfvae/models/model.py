@@ -1,12 +1,15 @@
-"""The Keras model of every kind: ``VAE``, composed of its kind, architecture, likelihood and objective.
+"""The Keras model of every kind: ``VAE``, composed of its kind, prior, posterior, objective, architecture and
+likelihood.
 
 ``VAE`` is a subclassed ``keras.Model`` with custom ``train_step`` and
 ``test_step`` (``tfvae.engine.steps.Trainer``), so ``fit(...,
 validation_data=...)``, ``evaluate`` and ``predict`` work. One class serves
 every ``--model``: the kind (``tfvae.models.kinds``) builds the networks and
-defines ``encode``, ``decode`` and the per-sample terms; the architecture
-(``networks``), the likelihood (``likelihoods``) and the objective
-(``objectives``) are the other axes. This module holds no maths of its own
+defines ``encode``, ``decode`` and the per-sample terms; the prior
+(``priors``), the posterior's flow (``posteriors``), the objective
+(``objectives``), the architecture (``networks``) and the likelihood
+(``likelihoods``) are the other axes (``composition.Composition`` reads the
+prior, the flow and the hooks). This module holds no maths of its own
 beyond putting them together: ``compute_losses`` (training) and
 ``log_weights`` (evaluation) read the same ``Kind.terms``.
 """
