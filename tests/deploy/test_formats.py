@@ -210,7 +210,8 @@ def test_every_kind_writes_six_artefacts_with_metadata(exported):
         model = entry["model"]
         assert meta == {"model": "decoder", "kind": model.config.model, "latent_dim": model.latent_dim,
                         "input_shape": [28, 28, 1], "num_classes": model.num_classes,
-                        "can_sample": model.can_sample, "saved_model_version": 1}
+                        "can_sample": model.can_sample, "saved_model_version": 1, "prior": "standard",
+                        "posterior": "gaussian"}
         doc = (d / "SERVING.md").read_text()
         assert "get_signature_runner" in doc and "InferenceSession" in doc and "runtime.load" in doc
 

@@ -186,9 +186,12 @@ def test_the_wheel_holds_the_package_and_the_weights(wheel):
             rel = os.path.relpath(os.path.join(root, f), ROOT).replace(os.sep, "/")
             assert rel in names, f"{rel} is missing from the wheel (add it to setup.cfg's package_data)"
     assert {"index.html", "explorer.js", "explorer.css"} <= set(os.listdir(static))
-    for name in zoo.names():
-        for f in os.listdir(os.path.join(ROOT, "weights", name)):  # model files, metrics, card and pictures
-            assert f"tfvae/weights/{name}/{f}" in names, f"weights/{name}/{f} is missing from the wheel"
+    weights = os.path.join(ROOT, "weights")
+    assert set(zoo.names()) <= set(os.listdir(weights))
+    for root, _, files in os.walk(weights):  # every set's files, and the sample-quality classifiers
+        for f in files:
+            rel = os.path.relpath(os.path.join(root, f), weights).replace(os.sep, "/")
+            assert f"tfvae/weights/{rel}" in names, f"weights/{rel} is missing from the wheel (setup.cfg's package_data)"
 
 
 def test_an_installed_wheel_generates_from_another_directory(wheel, tmp_path):
