@@ -65,13 +65,17 @@ def run_serialization_test(config):
     return model
 
 
-def run_model_saving_test(config, directory):
-    """A checkpoint directory (``config.json`` + weights) rebuilds the kind and gives the same outputs."""
+def run_model_saving_test(config, directory, model=None):
+    """A checkpoint directory (``config.json`` + weights) rebuilds the kind and gives the same outputs.
+
+    ``model``: a model of ``config`` to save (a trained one), instead of a fresh one moved off its initial values.
+    """
     from tfvae import checkpoints, models
 
-    model = models.build_model(config)
-    rng = np.random.default_rng(0)  # away from the (seeded) initial values: the loaded ones must be the saved ones
-    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()])
+    rng = np.random.default_rng(0)
+    if model is None:  # away from the (seeded) initial values: the loaded ones must be the saved ones
+        model = models.build_model(config)
+        model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()])
     x, y = inputs(model)
     path = os.path.join(str(directory), f"ck-{config.model}")
     checkpoints.save(path, model, {"model": model.config.to_dict(), "data": {}}, {"epoch": 1})
@@ -111,13 +115,13 @@ def run_terms_test(config, k=4):
     return model
 
 
-def run_export_test(config):
-    """The servable decoder and encoder: their input signatures and output shapes."""
+def run_export_test(config, model=None):
+    """The servable decoder and encoder: their input signatures and output shapes (of ``model``, or a fresh one)."""
     from tfvae import models
     from tfvae._tf import tf
     from tfvae.deploy import export
 
-    model = models.build_model(config)
+    model = model or models.build_model(config)
     x, y = inputs(model)
     label = {"label": tf.constant([0, 1], tf.int64)} if y is not None else {}
     decoder, encoder = export.decoder_module(model), export.encoder_module(model)

@@ -36,24 +36,24 @@ def test_each_prior_and_posterior_trains_an_epoch_and_evaluates(tmp_path):
         assert r.returncode == 0, (name, r.stderr[-3000:])
         hist = json.loads((tmp_path / name / "history.json").read_text())
         assert len(hist) == 1 and hist[0]["val"]["loss"] < 400, hist  # far better than chance (543 nats)
-    evals = run_together(*((cmd + ["eval", "--load_weight_dir", str(tmp_path / name / "checkpoints" / "best"),
-                                   "--dataset", MNIST, "--num_examples", "100", "--iwae_samples", "20", "--output",
-                                   str(tmp_path / f"{name}.json")], env) for name in RUNS))
-    for name, r in zip(RUNS, evals):
-        assert r.returncode == 0, (name, r.stderr[-3000:])
+    export_dir = tmp_path / "exported"
+    after = run_together(  # the evaluations, the pictures and the export at once
+        *((cmd + ["eval", "--load_weight_dir", str(tmp_path / name / "checkpoints" / "best"), "--dataset", MNIST,
+                  "--num_examples", "100", "--iwae_samples", "20", "--output", str(tmp_path / f"{name}.json")], env)
+          for name in RUNS),
+        (cmd + ["viz", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--num_examples", "200", "--output_dir",
+                str(tmp_path / "viz")], env),
+        (cmd + ["export", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--export_dir", str(export_dir)], env))
+    for r in after:
+        assert r.returncode == 0, r.stderr[-3000:]
+    for name in RUNS:
         m = json.loads((tmp_path / f"{name}.json").read_text())
         assert m["kl_estimator"] == "monte_carlo" and m["nll"] <= m["neg_elbo"] + 1e-3, m
-    viz = run_together((cmd + ["viz", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--num_examples", "200",
-                               "--output_dir", str(tmp_path / "viz")], env))[0]
-    assert viz.returncode == 0, viz.stderr[-3000:]
     grid = np.asarray(Image.open(tmp_path / "viz" / "pseudo_inputs.png"))
     assert grid.shape[:2] == (2 * (28 + 2 + 2), 2 * (20 * (28 + 2) + 2)), grid.shape  # 20 pseudo-inputs, one row, x2
     # what cannot draw a learned prior's samples says so in one line
-    export = run_together((cmd + ["export", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--export_dir",
-                                  str(tmp_path / "exported")], env))[0]
-    assert export.returncode == 0, export.stderr[-3000:]
     refused = run_together(
-        (cmd + ["generate", "--exported", str(tmp_path / "exported" / "decoder" / "1"), "--output", "x.png"], env),
+        (cmd + ["generate", "--exported", str(export_dir / "decoder" / "1"), "--output", "x.png"], env),
         (cmd + ["explore", "--load_weight_dir", str(tmp_path / "vamp-iaf"), "--no_browser", "--port", "0"], env))
     for r in refused:
         assert r.returncode == 2 and r.stderr.startswith("tfvae: error: ") and "--prior vamp" in r.stderr, r.stderr

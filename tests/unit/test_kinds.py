@@ -70,8 +70,8 @@ def test_axis_harness(name, mnist_batch, tmp_path):
     images, labels = mnist_batch
     model = testing.run_training_test(cfg, images, labels if cfg.conditional else None)
     testing.run_evaluation_test(model, images[:8], labels[:8] if cfg.conditional else None)
-    testing.run_model_saving_test(cfg, tmp_path)
-    testing.run_export_test(cfg)
+    testing.run_model_saving_test(cfg, tmp_path, model)
+    testing.run_export_test(cfg, model)
 
 
 def test_the_flags_and_the_readme_table_come_from_the_registry():
