@@ -128,6 +128,14 @@ def run_export_test(config, model=None):
     want = {"z": tf.float32, **({"label": tf.int64} if y is not None else {})}
     assert {s.name: s.dtype for s in decoder.serve.input_signature} == want
     assert decoder.serve(z=tf.zeros([2, model.latent_dim]), **label)["images"].shape == (2,) + config.input_shape
+    if model.can_sample:  # the prior's signatures: the model's own prior
+        rng = np.random.default_rng(1)
+        eps = rng.normal(size=(5, model.latent_dim)).astype(np.float32)
+        u = rng.random(5).astype(np.float32)
+        np.testing.assert_allclose(decoder.prior_sample(eps=eps, u=u)["z"].numpy(),
+                                   model.prior_sample(eps, u).numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(decoder.prior_log_prob(z=eps)["log_prob"].numpy(),
+                                   model.prior_log_prob(eps).numpy(), rtol=1e-5, atol=1e-4)
     out = encoder.serve(images=tf.constant(x[:2]), **label)
     assert set(out) == {"z_mean", "z_log_var"} and out["z_mean"].shape == (2, model.latent_dim)
     return model

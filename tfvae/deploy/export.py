@@ -4,7 +4,8 @@ A trained model becomes a decoder and an encoder that need no tfvae to run, in
 the formats ``--formats`` asks for (default ``saved_model``; ``all``)::
 
     DIR/decoder/<version>/     saved_model: z [None, latent_dim] (+ label [None] int64 for a cvae)
-                               -> images [None, H, W, C], decoder means in [0, 1]
+                               -> images [None, H, W, C], decoder means in [0, 1]; and the prior's
+                               signatures prior_sample (eps, u -> z) and prior_log_prob (z -> log_prob)
     DIR/encoder/<version>/     saved_model: images [None, H, W, C] in [0, 1] (+ label)
                                -> z_mean, z_log_var [None, latent_dim]
     DIR/decoder.tflite, DIR/encoder.tflite   litert: the same signature (--litert_quantize)
@@ -70,7 +71,33 @@ def _servable(name, fn, input_signature):
 
     module = tf.Module(name=name)
     module.serve = tf.function(fn, input_signature=input_signature)
+    module.signature_functions = {SIGNATURE: module.serve}
     module.model_variables = list(module.serve.get_concrete_function().variables)
+    return module
+
+
+def _add_signature(module, key, fn, input_signature):
+    """A further named signature of a SavedModel (``key``); its variables join the module's."""
+    from tfvae._tf import tf
+
+    f = tf.function(fn, input_signature=input_signature)
+    setattr(module, key, f)
+    module.signature_functions[key] = f
+    have = {id(v) for v in module.model_variables}
+    module.model_variables += [v for v in f.get_concrete_function().variables if id(v) not in have]
+
+
+def add_prior_signatures(module, model):
+    """The decoder SavedModel's ``prior_sample`` (``eps [None, latent_dim]``, ``u [None]`` -> ``z``) and
+    ``prior_log_prob`` (``z`` -> ``log_prob [None]``): the model's prior (``Prior.sample`` / ``log_prob``), so a
+    learned prior is sampled without tfvae. (LiteRT and ONNX files hold the ``serving_default`` decoder only.)"""
+    from tfvae._tf import tf
+
+    d = int(model.config.latent_dim)
+    z_spec = tf.TensorSpec([None, d], tf.float32, name="z")
+    _add_signature(module, "prior_sample", lambda eps, u: {"z": model.prior_sample(eps, u)},
+                   [tf.TensorSpec([None, d], tf.float32, name="eps"), tf.TensorSpec([None], tf.float32, name="u")])
+    _add_signature(module, "prior_log_prob", lambda z: {"log_prob": model.prior_log_prob(z)}, [z_spec])
     return module
 
 
@@ -101,7 +128,8 @@ def decoder_module(model):
             return {"images": model.decode(tf.ensure_shape(z, [None, latent]))}
 
         specs = [z_spec]
-    return _servable("decoder", serve, specs)
+    module = _servable("decoder", serve, specs)
+    return add_prior_signatures(module, model) if model.can_sample else module
 
 
 def encoder_module(model):
@@ -205,7 +233,7 @@ def export_model(model, export_dir=None, version=None, overwrite=False, formats=
                 meta = convert.metadata(model, name, version)
                 saved_dir = stack.enter_context(io.atomic_dir(paths["saved_model"][name]) if saved
                                                 else tempfile.TemporaryDirectory(prefix="tfvae-export-"))
-                tf.saved_model.save(modules[name], saved_dir, signatures={SIGNATURE: modules[name].serve})
+                tf.saved_model.save(modules[name], saved_dir, signatures=modules[name].signature_functions)
                 convert.write_saved_model_metadata(saved_dir, meta)
                 if "litert" in formats:
                     tmp = stack.enter_context(io.atomic_path(paths["litert"][name], ".tflite"))

@@ -178,10 +178,11 @@ class FileDecoder(Decoder):
         meta = loaded.metadata
         if meta.get("can_sample") is False:
             raise _no_prior(f"{path} is the decoder of a plain auto-encoder (--model ae)")
-        if meta.get("prior", "standard") != "standard":
-            raise TfvaeError(f"{path} is the decoder of a model with --prior {meta['prior']}, whose draws the exported "
-                             "files cannot make (they hold the decoder and the encoder only); sample it from its "
-                             "checkpoint: tfvae generate --load_weight_dir CHECKPOINT")
+        self.prior = loaded.get("prior_sample")  # a SavedModel decoder's: the model's own prior
+        if meta.get("prior", "standard") != "standard" and self.prior is None:
+            raise TfvaeError(f"{path} is the decoder of a model with --prior {meta['prior']}, whose draws this file "
+                             "cannot make (a LiteRT or ONNX file holds the decoder only); pass the SavedModel "
+                             "decoder (DIR/decoder/N), or sample the checkpoint: tfvae generate --load_weight_dir")
         self.source = f"{path} ({loaded.runtime})"
         self.latent_dim = int(self.signature.inputs["z"].shape[-1])
         self.conditional = "label" in self.signature.inputs
@@ -190,6 +191,9 @@ class FileDecoder(Decoder):
     def decode(self, z, labels):
         feeds = {"z": z} if labels is None else {"z": z, "label": np.asarray(labels, np.int64)}
         return self.signature(**feeds)["images"]
+
+    def prior_z(self, eps, u):
+        return eps if self.prior is None else self.prior(eps=eps, u=u)["z"]
 
 
 class RemoteDecoder(Decoder):
