@@ -74,6 +74,13 @@ tfvae is not needed to run them. Every format has the same inputs and outputs:
 | `decoder` | `z` float32 `[None, {latent}]`{label} | `images` float32 `{[None] + shape}`: decoder means in [0, 1] |
 | `encoder` | `images` float32 `{[None] + shape}` in [0, 1]{label} | `z_mean`, `z_log_var` float32 `[None, {latent}]` |
 """
+    if version and model.can_sample:
+        text += f"""
+The SavedModel decoder has two more signatures, the model's prior (`--prior {cfg.prior}`): `prior_sample`
+(`eps` float32 `[None, {latent}]` standard normal, `u` float32 `[None]` uniform in [0, 1), which picks a mixture
+component) gives `z`, and `prior_log_prob` (`z`) gives `log_prob` `[None]`. Sample with
+`decoder(z=prior_sample(eps=eps, u=u)["z"])`; for N(0, I), `z` is `eps`.
+"""
     if version:
         text += _tf_serving(export_dir, model, version)
     if "litert" in portable:
