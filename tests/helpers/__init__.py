@@ -1,7 +1,8 @@
 """What the tests share besides fixtures (those are in tests/conftest.py): where things are, small builders.
 
 ``from tests.helpers import ROOT, SHARED, cli_error`` works from every test module: ``tests/`` and its
-directories are packages, and pytest puts the checkout's root on ``sys.path`` (its ``rootdir`` insertion).
+directories are packages, and pytest imports them from the checkout's root (its ``rootdir``); no test edits the
+import path.
 
 * ``tests.helpers``: paths, the IDX writer, the one-line error check, the small models of every kind;
 * ``tests.helpers.serving``: TF Serving's REST and gRPC APIs as loopback servers over an export;
